@@ -1,0 +1,195 @@
+import CKernels
+
+/// One implementation of the dense sign-bit product Bᵢ = Σⱼ sᵢⱼ·xⱼ (plus yᵢ = μᵢ·X + αᵢ·Bᵢ).
+///
+/// Three forms, each with a scalar twin that is its test oracle and the plain x86-64 fallback:
+/// - *popcount*: 8-bit activations as bit-planes, Σ 2ᵇ·popcount(signs AND plane b);
+/// - *dot*: 8-bit activations as bytes, summed under the sign bits (VNNI `vpdpbusd`);
+/// - *float*: float activations added under the sign mask — no activation quantization error.
+/// The integer forms quantize x per vector (x ≈ d·q, d = max|x|/127) and are bit-exact against
+/// their scalar twins on the same quantized input.
+public enum KernelVariant: String, CaseIterable, Sendable, CustomStringConvertible {
+    case scalarPopcount, scalarDot, scalarFloat
+    case avx2Popcount, avx2Dot, avx2Float
+    case avx512Popcount, avx512VNNI, avx512MaskedFloat
+
+    var c: pb_variant {
+        switch self {
+        case .scalarPopcount: PB_SCALAR_POPCOUNT
+        case .scalarDot: PB_SCALAR_DOT
+        case .scalarFloat: PB_SCALAR_FLOAT
+        case .avx2Popcount: PB_AVX2_POPCOUNT
+        case .avx2Dot: PB_AVX2_DOT
+        case .avx2Float: PB_AVX2_FLOAT
+        case .avx512Popcount: PB_AVX512_POPCOUNT
+        case .avx512VNNI: PB_AVX512_VNNI
+        case .avx512MaskedFloat: PB_AVX512_FLOAT
+        }
+    }
+
+    init(_ v: pb_variant) {
+        self = Self.allCases.first { $0.c == v } ?? .scalarPopcount
+    }
+
+    public var description: String { rawValue }
+
+    /// Whether this CPU (as the dispatch table sees it) can run the variant.
+    public var available: Bool { pb_table_kernel(c) != nil }
+
+    /// The variants this CPU can run, in declaration order.
+    public static var allAvailable: [KernelVariant] { allCases.filter(\.available) }
+
+    /// The process-wide choice: the fastest available variant, unless overridden by `prefer(_:)`.
+    public static var best: KernelVariant { KernelVariant(pb_table().pointee.best_variant) }
+
+    /// Makes `variant` the process-wide `best` (e.g. from a command-line flag). Returns false if this
+    /// CPU cannot run it. Call before any kernel runs, from one thread.
+    @discardableResult
+    public static func prefer(_ variant: KernelVariant) -> Bool {
+        guard variant.available else { return false }
+        pb_table_set_best(variant.c)
+        return true
+    }
+
+    /// The scalar twin computing the same sum the same way (the test oracle).
+    public var reference: KernelVariant { KernelVariant(pb_variant_reference(c)) }
+
+    /// True for the integer forms: results depend on the int8-quantized activations.
+    public var quantizesActivations: Bool { !needs.contains(.float) }
+
+    /// Rows the kernel handles per step. Row ranges may start and end anywhere, but splitting work
+    /// (e.g. across threads) at multiples of this avoids computing a block twice.
+    public var rowBlock: Int { Int(pb_variant_row_block(c)) }
+
+    /// What the kernel reads from `BinaryActivations`.
+    public var needs: ActivationNeeds {
+        let n = pb_variant_needs(c)
+        var out: ActivationNeeds = []
+        if n & UInt32(PB_NEEDS_FLOAT) != 0 { out.insert(.float) }
+        if n & UInt32(PB_NEEDS_BYTES) != 0 { out.insert(.bytes) }
+        if n & UInt32(PB_NEEDS_PLANES) != 0 { out.insert(.planes) }
+        return out
+    }
+
+    /// Whether the kernel reads the rows interleaved by 8 (built at load by `BinaryMatrix`).
+    public var usesInterleavedRows: Bool { pb_variant_needs(c) & UInt32(PB_NEEDS_INTERLEAVE) != 0 }
+
+    var kernel: pb_kernel_fn? { pb_table_kernel(c) }
+    var isa: pb_isa { pb_variant_isa(c) }
+}
+
+/// Forms of a prepared activation vector.
+public struct ActivationNeeds: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// Zero-padded float copy and X = Σx (always prepared: the sparse correction reads it).
+    public static let float = ActivationNeeds(rawValue: 1)
+    /// u = q + 128 bytes, scale d, Σq.
+    public static let bytes = ActivationNeeds(rawValue: 2)
+    /// The 8 bit-planes of u (implies bytes).
+    public static let planes = ActivationNeeds(rawValue: 4)
+}
+
+/// Scratch for the activation vectors of one linear-layer input, prepared once and shared by every
+/// matrix that reads the same input (q/k/v, gate/up) and by every thread computing a row range.
+/// Allocated once for the largest K and token count; `prepare` never allocates.
+public final class BinaryActivations: @unchecked Sendable {
+    public let maxK: Int
+    public let maxTokens: Int
+    /// The prepared vectors' length, count and forms.
+    public private(set) var k = 0
+    public private(set) var tokens = 0
+    public private(set) var prepared: ActivationNeeds = []
+
+    private let maxStride: Int          // floats/bytes per vector, a multiple of 64
+    private let x: UnsafeMutablePointer<Float>
+    private let u: UnsafeMutablePointer<UInt8>
+    private let planes: UnsafeMutablePointer<UInt64>
+    private let scale: UnsafeMutablePointer<Float>
+    private let sum: UnsafeMutablePointer<Float>
+    private let qsum: UnsafeMutablePointer<Int32>
+
+    public init(maxK: Int, maxTokens: Int = 1) {
+        precondition(maxK > 0 && maxTokens > 0, "BinaryActivations needs maxK > 0 and maxTokens > 0")
+        self.maxK = maxK
+        self.maxTokens = maxTokens
+        maxStride = (maxK + 63) / 64 * 64
+        x = alignedAllocate(Float.self, count: maxTokens * maxStride)
+        u = alignedAllocate(UInt8.self, count: maxTokens * maxStride)
+        planes = alignedAllocate(UInt64.self, count: maxTokens * maxStride / 8)
+        scale = alignedAllocate(Float.self, count: maxTokens)
+        sum = alignedAllocate(Float.self, count: maxTokens)
+        qsum = alignedAllocate(Int32.self, count: maxTokens)
+    }
+
+    deinit {
+        for p in [UnsafeMutableRawPointer(x), UnsafeMutableRawPointer(u), UnsafeMutableRawPointer(planes),
+                  UnsafeMutableRawPointer(scale), UnsafeMutableRawPointer(sum), UnsafeMutableRawPointer(qsum)] {
+            p.deallocate()
+        }
+    }
+
+    /// Prepares `tokens` vectors of length `k` (vector t at `x + t·stride`) for `variant`.
+    public func prepare(_ input: UnsafePointer<Float>, k: Int, tokens: Int = 1, stride: Int? = nil,
+                        for variant: KernelVariant) {
+        prepare(input, k: k, tokens: tokens, stride: stride, needs: variant.needs)
+    }
+
+    /// Prepares `tokens` vectors of length `k` in every form in `needs` (plus `.float`), using the
+    /// widest helper level the dispatch table allows (all levels give identical q, d and planes).
+    public func prepare(_ input: UnsafePointer<Float>, k: Int, tokens: Int = 1, stride: Int? = nil,
+                        needs: ActivationNeeds) {
+        precondition(k > 0 && k <= maxK, "activation length \(k) outside 1...\(maxK)")
+        precondition(tokens > 0 && tokens <= maxTokens, "token count \(tokens) outside 1...\(maxTokens)")
+        let ld = stride ?? k
+        precondition(ld >= k, "activation stride \(ld) < k \(k)")
+        let helpers = pb_table_helpers(pb_table().pointee.best_isa)!.pointee
+        let words = (k + 63) / 64
+        let padded = words * 64
+        let wantBytes = !needs.isDisjoint(with: [.bytes, .planes])
+        for t in 0..<tokens {
+            let src = input + t * ld
+            sum[t] = helpers.load_float(src, Int64(k), Int64(padded), x + t * padded)
+            if wantBytes {
+                helpers.quantize(src, Int64(k), Int64(padded), u + t * padded, scale + t, qsum + t)
+            }
+            if needs.contains(.planes) {
+                helpers.bitplanes(u + t * padded, Int64(words), planes + t * words * 8)
+            }
+        }
+        self.k = k
+        self.tokens = tokens
+        var ready: ActivationNeeds = .float
+        if wantBytes { ready.insert(.bytes) }
+        if needs.contains(.planes) { ready.insert(.planes) }
+        prepared = ready
+    }
+
+    /// The quantization scale d of vector t (x ≈ d·q).
+    public func scale(token t: Int) -> Float { scale[t] }
+    /// X = Σ x of vector t.
+    public func sum(token t: Int) -> Float { sum[t] }
+    /// The int8 activations q of vector t (for tests and diagnostics; allocates).
+    public func quantized(token t: Int) -> [Int8] {
+        let base = u + t * ((k + 63) / 64 * 64)
+        return (0..<k).map { Int8(Int(base[$0]) - 128) }
+    }
+
+    /// The C view of vectors `range`.
+    func view(_ range: Range<Int>) -> pb_acts {
+        let words = (k + 63) / 64
+        let stride = words * 64
+        let t = range.lowerBound
+        return pb_acts(k: Int64(k), words: Int64(words), count: Int64(range.count), stride: Int64(stride),
+                       x: x + t * stride, u: u + t * stride, planes: planes + t * words * 8,
+                       scale: scale + t, sum: sum + t, qsum: qsum + t)
+    }
+}
+
+/// 64-byte-aligned, zero-initialized storage (cache lines and 512-bit loads).
+func alignedAllocate<T>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let bytes = max(1, count * MemoryLayout<T>.stride)
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+    return raw.bindMemory(to: T.self, capacity: max(1, count))
+}

@@ -1,0 +1,46 @@
+/// The directory of a .pbllm file: every tensor, its encoding, and where its parts lie.
+public struct PBTensor: Codable, Sendable, Equatable {
+    public var name: String
+    public var encoding: PBEncoding
+    /// GGUF order: shape[0] is the row length (K), shape[1] the number of rows (N).
+    public var shape: [Int]
+    public var parts: [String: PBPart]
+    /// For `pb`: the width of salient values.
+    public var highBit: Int?
+    /// Free-form note shown by `inspect` (e.g. "2bit, stored dequantized").
+    public var note: String?
+
+    public var rows: Int { shape.count > 1 ? shape[1] : 1 }
+    public var columns: Int { shape[0] }
+    public var elementCount: Int { shape.reduce(1, *) }
+    enum CodingKeys: String, CodingKey { case name, encoding, shape, parts, highBit = "high_bit", note }
+}
+
+public struct PBPart: Codable, Sendable, Equatable {
+    public var offset: Int
+    public var size: Int
+    public var checksum: String
+}
+
+public enum PBEncoding: String, Codable, Sendable, CaseIterable {
+    case f32, f16, q8, pb
+
+    /// The parts an encoding has, with their sizes for a shape, where the shape alone decides.
+    /// (`pb`'s salient_offsets and salient_q have one byte per salient weight: checked against
+    /// the counts once they are read.)
+    func fixedPartSizes(rows n: Int, columns k: Int) -> [String: Int?] {
+        switch self {
+        case .f32: return ["data": n * k * 4]
+        case .f16: return ["data": n * k * 2]
+        case .q8: return ["q": n * k, "scale": n * 4]
+        case .pb:
+            return ["signs": n * ((k + 63) / 64) * 8, "alpha": n * 4, "mu": n * 4,
+                    "salient_counts": n * ((k + PBLayer.blockColumns - 1) / PBLayer.blockColumns) * 2,
+                    "salient_offsets": nil, "salient_q": nil, "salient_scale": n * 4, "salient_zero": n * 4]
+        }
+    }
+}
+
+struct PBDirectory: Codable {
+    var tensors: [PBTensor]
+}

@@ -1,0 +1,31 @@
+/// Every setting of PB-LLM's quantizer (gptq_pb), with its defaults.
+public struct QuantSettings: Sendable, Codable, Equatable {
+    /// How the non-salient ("low") weights are quantized.
+    public enum Method: String, Sendable, Codable, CaseIterable {
+        case xnor      // ŵ = μ + α·sign(w − μ)
+        case sign      // ŵ = α·[w > 0]
+        case twoBit = "2bit", fourBit = "4bit"  // per-row min-max at that width
+        case prune     // ŵ = 0
+        case none = "no"  // left in float
+    }
+
+    /// How salient weights are chosen.
+    public enum Salient: String, Sendable, Codable, CaseIterable {
+        case magnitude  // |w|
+        case hessian    // w² / [chol(H⁻¹)]ⱼⱼ²
+    }
+
+    public var method: Method = .xnor
+    public var lowFraction: Double = 0.9   // share of weights that are binarized
+    public var highBit: Int = 8            // width of the salient weights
+    public var salient: Salient = .magnitude
+    public var groupSize: Int? = nil       // columns per saliency/scale group; nil: the whole row
+    public var blockSize: Int = 128        // GPTQ column block
+    public var percentDamp: Double = 0.01  // GPTQ dampening, a fraction of mean(diag H)
+    public var gptq: Bool = true
+
+    public init() {}
+
+    /// The paper's bits per weight: 1 bit for binarized weights, high_bit for salient ones.
+    public var paperBitsPerWeight: Double { lowFraction + Double(highBit) * (1 - lowFraction) }
+}

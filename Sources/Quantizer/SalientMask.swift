@@ -1,0 +1,32 @@
+/// Chooses the salient weights of a layer: within each group of columns, the (1 − low_frac)
+/// share with the highest saliency, as PB-LLM does (a threshold at the low_frac quantile).
+enum SalientMask {
+    /// `saliency`: N×K row-major scores. Returns N×K flags, true where the weight is salient.
+    static func select(saliency: [Float], rows: Int, columns: Int, lowFraction: Double, groupSize: Int) -> [Bool] {
+        var mask = [Bool](repeating: false, count: rows * columns)
+        for groupStart in stride(from: 0, to: columns, by: groupSize) {
+            let groupEnd = min(groupStart + groupSize, columns)
+            var scores: [Float] = []
+            scores.reserveCapacity(rows * (groupEnd - groupStart))
+            for i in 0..<rows { scores += saliency[(i * columns + groupStart)..<(i * columns + groupEnd)] }
+            let index = Int(Double(scores.count) * lowFraction)
+            guard index < scores.count else { continue }  // low_frac 1: nothing salient
+            scores.sort()
+            let threshold = scores[index]
+            // Like PB-LLM: weights at or below the threshold are binarized, the rest are salient.
+            for i in 0..<rows {
+                for j in groupStart..<groupEnd where saliency[i * columns + j] > threshold {
+                    mask[i * columns + j] = true
+                }
+            }
+        }
+        return mask
+    }
+
+    static func magnitude(_ w: [Float]) -> [Float] { w.map(abs) }
+
+    /// w²ᵢⱼ / dⱼ², d the diagonal of the upper Cholesky factor of H⁻¹.
+    static func hessian(_ w: [Float], columns: Int, inverseCholeskyDiagonal d: [Float]) -> [Float] {
+        w.indices.map { let x = w[$0], dj = d[$0 % columns]; return x * x / (dj * dj) }
+    }
+}

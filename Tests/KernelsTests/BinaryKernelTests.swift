@@ -1,0 +1,373 @@
+import CKernels
+import XCTest
+
+@testable import Kernels
+
+final class BinaryKernelTests: XCTestCase {
+    /// Written to y outside the requested rows: must survive every call.
+    let sentinel: Float = -12345.5
+
+    /// Row ranges for a matrix of n rows, including ones that start past 0 and split row blocks.
+    func rowRanges(_ n: Int) -> [Range<Int>] {
+        var r: [Range<Int>] = [0..<n, min(1, n)..<n]
+        if n >= 7 { r.append((n / 3)..<(n - n / 4)) }
+        if n >= 64 { r.append(13..<57) }
+        return r
+    }
+
+    /// Every available variant against its scalar twin (integer forms exactly, on the same
+    /// quantized input) and against ŵ·x in Double within the derived bounds.
+    func testEveryVariantAgainstTwinAndDoubleReference() throws {
+        var rng = SplitMix64(seed: 0x5eed_0001)
+        let variants = KernelVariant.allAvailable
+        XCTAssertTrue(variants.contains(.scalarPopcount) && variants.contains(.scalarDot) && variants.contains(.scalarFloat))
+        for k in awkwardK {
+            let acts = BinaryActivations(maxK: k)
+            for n in awkwardRows {
+                let layer = TestLayer(rows: n, k: k, rng: &rng)
+                let m = try layer.matrix(withSalient: false)
+                let w = layer.dequantized()
+                for kind in ActivationKind.allCases {
+                    let x = kind.generate(count: k, rng: &rng)
+                    acts.prepare(x, k: k, needs: [.float, .bytes, .planes])
+                    let absSum = x.reduce(0.0) { $0 + Double(abs($1)) }
+                    let d = acts.scale(token: 0)
+                    let reference: [Double] = (0..<n).map { i in
+                        (0..<k).reduce(0.0) { $0 + w[i * k + $1] * Double(x[$1]) }
+                    }
+                    var twins: [KernelVariant: [Float]] = [:]
+                    for twin in [KernelVariant.scalarPopcount, .scalarDot, .scalarFloat] {
+                        var y = [Float](repeating: sentinel, count: n)
+                        m.gemv(acts, &y, variant: twin)
+                        twins[twin] = y
+                    }
+                    XCTAssertEqual(twins[.scalarPopcount], twins[.scalarDot], "scalar integer twins disagree, K \(k) rows \(n) \(kind)")
+                    for v in variants {
+                        for range in rowRanges(n) {
+                            var y = [Float](repeating: sentinel, count: n)
+                            m.gemv(acts, &y, rows: range, variant: v)
+                            let twin = twins[v.reference]!
+                            for i in 0..<n {
+                                let ctx = "\(v) K \(k) rows \(n) range \(range) row \(i) \(kind)"
+                                guard range.contains(i) else {
+                                    XCTAssertEqual(y[i], sentinel, "wrote outside the range: \(ctx)")
+                                    continue
+                                }
+                                let floatBound = floatKernelBound(k: k, alpha: layer.alpha[i], mu: layer.mu[i], absSum: absSum)
+                                if v.quantizesActivations {
+                                    XCTAssertEqual(y[i], twin[i], "not bit-exact against \(v.reference): \(ctx)")
+                                    let bound = quantizationBound(k: k, alpha: layer.alpha[i], scale: d) + floatBound
+                                    XCTAssertLessThanOrEqual(abs(Double(y[i]) - reference[i]), bound, "vs Double: \(ctx)")
+                                } else {
+                                    XCTAssertLessThanOrEqual(abs(Double(y[i]) - Double(twin[i])), 2 * floatBound, "vs \(v.reference): \(ctx)")
+                                    XCTAssertLessThanOrEqual(abs(Double(y[i]) - reference[i]), floatBound, "vs Double: \(ctx)")
+                                }
+                                if kind == .zeros { XCTAssertEqual(y[i], 0, "zero input: \(ctx)") }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The prefill product equals gemv token by token, bit for bit, with the salient correction,
+    /// strided input and row ranges; and stays within the Double bounds.
+    func testGemmMatchesGemvPerToken() throws {
+        var rng = SplitMix64(seed: 0x5eed_0002)
+        for (n, k) in [(7, 65), (65, 576), (64, 129), (3, 1000)] {
+            let layer = TestLayer(rows: n, k: k, salientFraction: 0.1, rng: &rng)
+            let m = try layer.matrix()
+            let w = layer.dequantized()
+            for tokens in [1, 2, 4, 5, 9] {
+                let ldx = k + 3
+                var x = [Float](repeating: .nan, count: tokens * ldx)   // the gap must never be read
+                for t in 0..<tokens {
+                    let v = ActivationKind.allCases[t % ActivationKind.allCases.count].generate(count: k, rng: &rng)
+                    for j in 0..<k { x[t * ldx + j] = v[j] }
+                }
+                let batch = BinaryActivations(maxK: k, maxTokens: tokens)
+                batch.prepare(x, k: k, tokens: tokens, stride: ldx, needs: [.float, .bytes, .planes])
+                let single = BinaryActivations(maxK: k)
+                for v in KernelVariant.allAvailable {
+                    let range = min(1, n)..<n
+                    let ldy = n + 2
+                    var y = [Float](repeating: sentinel, count: tokens * ldy)
+                    m.gemm(batch, &y, ldy: ldy, rows: range, variant: v)
+                    for t in 0..<tokens {
+                        var y1 = [Float](repeating: sentinel, count: n)
+                        x.withUnsafeBufferPointer { single.prepare($0.baseAddress! + t * ldx, k: k, for: v) }
+                        m.gemv(single, &y1, rows: range, variant: v)
+                        let absSum = (0..<k).reduce(0.0) { $0 + Double(abs(x[t * ldx + $1])) }
+                        for i in 0..<n {
+                            let ctx = "\(v) K \(k) rows \(n) tokens \(tokens) t \(t) row \(i)"
+                            XCTAssertEqual(y[t * ldy + i], y1[i], "gemm ≠ gemv: \(ctx)")
+                            guard range.contains(i) else { continue }
+                            let ref = (0..<k).reduce(0.0) { $0 + w[i * k + $1] * Double(x[t * ldx + $1]) }
+                            let entries = Int(layer.salient!.start[i + 1] - layer.salient!.start[i])
+                            // |cᵢⱼ| ≤ 1 + μ + α < 2, so Σ|c·x| over the salient entries ≤ 2·Σ|x|.
+                            var bound = floatKernelBound(k: k, alpha: layer.alpha[i], mu: layer.mu[i], absSum: absSum)
+                                + sparseBound(entries: entries, absSum: 2 * absSum)
+                            if v.quantizesActivations {
+                                bound += quantizationBound(k: k, alpha: layer.alpha[i], scale: batch.scale(token: t))
+                            }
+                            XCTAssertLessThanOrEqual(abs(Double(y[t * ldy + i]) - ref), bound, "vs Double: \(ctx)")
+                        }
+                        XCTAssertEqual(y[t * ldy + n], sentinel)
+                        XCTAssertEqual(y[t * ldy + n + 1], sentinel)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows long enough to pass the AVX2 accumulator flushes (31 words, 64 half-words), with
+    /// saturated data (every sign +1, every u = 255) that would overflow a missed flush.
+    func testLongRowsAndSaturatedInputs() throws {
+        var rng = SplitMix64(seed: 0x5eed_0008)
+        for k in [2049, 4160] {
+            let random = TestLayer(rows: 9, k: k, rng: &rng)
+            let words = random.words
+            var full = [UInt64](repeating: ~0, count: 9 * words)
+            for i in 0..<9 where k % 64 != 0 { full[i * words + words - 1] = (UInt64(1) << UInt64(k % 64)) - 1 }
+            let saturated = try BinaryMatrix(rows: 9, k: k, signs: full, alpha: random.alpha, mu: random.mu,
+                                             variants: KernelVariant.allCases)
+            let acts = BinaryActivations(maxK: k)
+            for (m, x) in [(try random.matrix(), ActivationKind.normal.generate(count: k, rng: &rng)),
+                           (saturated, [Float](repeating: 3, count: k))] {
+                acts.prepare(x, k: k, needs: [.float, .bytes, .planes])
+                for v in KernelVariant.allAvailable {
+                    var y = [Float](repeating: 0, count: 9), twin = [Float](repeating: 0, count: 9)
+                    m.gemv(acts, &y, variant: v)
+                    m.gemv(acts, &twin, variant: v.reference)
+                    for i in 0..<9 {
+                        let bound = 2 * floatKernelBound(k: k, alpha: random.alpha[i], mu: random.mu[i],
+                                                         absSum: x.reduce(0.0) { $0 + Double(abs($1)) })
+                        if v.quantizesActivations {
+                            XCTAssertEqual(y[i], twin[i], "\(v) K \(k) row \(i)")
+                        } else {
+                            XCTAssertLessThanOrEqual(abs(Double(y[i] - twin[i])), bound, "\(v) K \(k) row \(i)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Splitting the rows into arbitrary pieces (as threads would) gives the whole-range result.
+    func testRowSplitsAgreeWithWholeRange() throws {
+        var rng = SplitMix64(seed: 0x5eed_0003)
+        let (n, k) = (65, 576)
+        let layer = TestLayer(rows: n, k: k, salientFraction: 0.05, rng: &rng)
+        let m = try layer.matrix()
+        let acts = BinaryActivations(maxK: k)
+        let x = ActivationKind.normal.generate(count: k, rng: &rng)
+        acts.prepare(x, k: k, needs: [.float, .bytes, .planes])
+        for v in KernelVariant.allAvailable {
+            var whole = [Float](repeating: 0, count: n)
+            m.gemv(acts, &whole, variant: v)
+            var pieces = [Float](repeating: sentinel, count: n)
+            for r in [0..<5, 5..<13, 13..<14, 14..<40, 40..<65] { m.gemv(acts, &pieces, rows: r, variant: v) }
+            XCTAssertEqual(whole, pieces, "\(v)")
+        }
+    }
+
+    /// The salient correction alone, every helper level against the scalar one and Double.
+    func testSparseCorrectionHelpers() throws {
+        var rng = SplitMix64(seed: 0x5eed_0004)
+        let (n, k, tokens) = (65, 1000, 3)
+        let layer = TestLayer(rows: n, k: k, salientFraction: 0.12, rng: &rng)
+        let s = layer.salient!
+        let coef: [UInt16] = (0..<s.count).map { e in
+            let i = s.start.firstIndex { Int($0) > e }! - 1
+            let j = Int(s.columns[e])
+            return Float16(s.values[e] - layer.mu[i] - layer.alpha[i] * Float(layer.sign(i, j))).bitPattern
+        }
+        let x = ActivationKind.normal.generate(count: tokens * k, rng: &rng)
+        try s.start.withUnsafeBufferPointer { start in
+            try s.columns.withUnsafeBufferPointer { col in
+                try coef.withUnsafeBufferPointer { cf in
+                    var csr = pb_sparse(rows: Int64(n), start: start.baseAddress, col: col.baseAddress, coef: cf.baseAddress)
+                    var reference = [Float](repeating: 0, count: tokens * n)
+                    let scalar = try XCTUnwrap(pb_table_helpers(PB_ISA_SCALAR)).pointee
+                    scalar.sparse(&csr, x, Int64(k), Int64(tokens), 0, Int64(n), &reference, Int64(n))
+                    for isa in [PB_ISA_SCALAR, PB_ISA_AVX2, PB_ISA_AVX512] {
+                        guard let h = pb_table_helpers(isa)?.pointee else { continue }
+                        var y = [Float](repeating: 1, count: tokens * n)   // adds to what is there
+                        h.sparse(&csr, x, Int64(k), Int64(tokens), 2, Int64(n), &y, Int64(n))
+                        for t in 0..<tokens {
+                            for i in 0..<n {
+                                guard i >= 2 else { XCTAssertEqual(y[t * n + i], 1); continue }
+                                var exact = 0.0, absSum = 0.0
+                                for e in Int(s.start[i])..<Int(s.start[i + 1]) {
+                                    let p = Double(Float(Float16(bitPattern: coef[e]))) * Double(x[t * k + Int(s.columns[e])])
+                                    exact += p
+                                    absSum += abs(p)
+                                }
+                                let entries = Int(s.start[i + 1] - s.start[i])
+                                let bound = sparseBound(entries: entries, absSum: absSum + 1)
+                                XCTAssertLessThanOrEqual(abs(Double(y[t * n + i]) - (1 + exact)), bound, "isa \(isa.rawValue) row \(i)")
+                                XCTAssertLessThanOrEqual(abs(Double(y[t * n + i] - 1 - reference[t * n + i])), 2 * bound)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Quantization, bit-planes and the float copy: every helper level equals the scalar one.
+    func testActivationHelpersAgreeAcrossLevels() throws {
+        var rng = SplitMix64(seed: 0x5eed_0005)
+        let scalar = try XCTUnwrap(pb_table_helpers(PB_ISA_SCALAR)).pointee
+        for k in awkwardK {
+            let words = (k + 63) / 64, padded = words * 64
+            for kind in ActivationKind.allCases {
+                let x = kind.generate(count: k, rng: &rng)
+                var u0 = [UInt8](repeating: 0xAA, count: padded), p0 = [UInt64](repeating: 0, count: words * 8)
+                var x0 = [Float](repeating: .nan, count: padded)
+                var d0: Float = 0, q0: Int32 = 0
+                let s0 = scalar.load_float(x, Int64(k), Int64(padded), &x0)
+                scalar.quantize(x, Int64(k), Int64(padded), &u0, &d0, &q0)
+                scalar.bitplanes(u0, Int64(words), &p0)
+                // The scalar twin itself: q in range, padding zero, planes rebuild u.
+                XCTAssertEqual(q0, Int32(u0[0..<k].reduce(0) { $0 + Int($1) - 128 }))
+                XCTAssertTrue(u0[k...].allSatisfy { $0 == 0 } && x0[k...].allSatisfy { $0 == 0 })
+                for j in 0..<padded {
+                    let rebuilt = (0..<8).reduce(0) { $0 | Int((p0[(j / 64) * 8 + $1] >> UInt64(j % 64)) & 1) << $1 }
+                    XCTAssertEqual(rebuilt, Int(u0[j]))
+                }
+                let exactSum = x.reduce(0.0) { $0 + Double($1) }
+                XCTAssertEqual(Double(s0), exactSum, accuracy: floatRoundoff * x.reduce(0.0) { $0 + Double(abs($1)) } * 2)
+                for isa in [PB_ISA_AVX2, PB_ISA_AVX512] {
+                    guard let h = pb_table_helpers(isa)?.pointee else { continue }
+                    var u1 = [UInt8](repeating: 0x55, count: padded), p1 = [UInt64](repeating: 1, count: words * 8)
+                    var x1 = [Float](repeating: .nan, count: padded)
+                    var d1: Float = 0, q1: Int32 = 0
+                    let s1 = h.load_float(x, Int64(k), Int64(padded), &x1)
+                    h.quantize(x, Int64(k), Int64(padded), &u1, &d1, &q1)
+                    h.bitplanes(u1, Int64(words), &p1)
+                    let ctx = "isa \(isa.rawValue) K \(k) \(kind)"
+                    XCTAssertEqual(u1, u0, ctx)
+                    XCTAssertEqual(d1, d0, ctx)
+                    XCTAssertEqual(q1, q0, ctx)
+                    XCTAssertEqual(p1, p0, ctx)
+                    XCTAssertEqual(x1, x0, ctx)
+                    XCTAssertEqual(Double(s1), exactSum, accuracy: floatRoundoff * x.reduce(0.0) { $0 + Double(abs($1)) } * 2, ctx)
+                }
+            }
+        }
+    }
+
+    /// Rounding is half to even at every level (d = 1 exactly when max|x| = 127).
+    func testQuantizationRoundsHalfToEven() throws {
+        let x: [Float] = [127, 2.5, 3.5, -2.5, -0.5, 0.5, 1.5, -127, 126.5]
+        let expected: [Int] = [127, 2, 4, -2, 0, 0, 2, -127, 126]
+        for isa in [PB_ISA_SCALAR, PB_ISA_AVX2, PB_ISA_AVX512] {
+            guard let h = pb_table_helpers(isa)?.pointee else { continue }
+            var u = [UInt8](repeating: 0, count: 64)
+            var d: Float = 0, q: Int32 = 0
+            h.quantize(x, Int64(x.count), 64, &u, &d, &q)
+            XCTAssertEqual(d, 1)
+            XCTAssertEqual(u[0..<x.count].map { Int($0) - 128 }, expected, "isa \(isa.rawValue)")
+            XCTAssertEqual(Int(q), expected.reduce(0, +))
+        }
+    }
+
+    func testHalfToFloatIsExactForEveryPattern() {
+        for bits in 0...UInt16.max {
+            let got = pb_half_to_float(bits), want = Float(Float16(bitPattern: bits))
+            if want.isNaN { XCTAssertTrue(got.isNaN, "\(bits)") } else { XCTAssertEqual(got.bitPattern, want.bitPattern, "\(bits)") }
+        }
+    }
+
+    func testInterleaveAndRowOnes() {
+        var rng = SplitMix64(seed: 0x5eed_0006)
+        let (rows, words) = (11, 3)
+        let bits = (0..<(rows * words)).map { _ in rng.next() }
+        var ones = [Int32](repeating: 0, count: rows)
+        pb_row_ones(bits, Int64(rows), Int64(words), &ones)
+        var il = [UInt64](repeating: 7, count: 16 * words)
+        pb_interleave8(bits, Int64(rows), Int64(words), &il)
+        for i in 0..<16 {
+            for w in 0..<words {
+                XCTAssertEqual(il[((i / 8) * words + w) * 8 + i % 8], i < rows ? bits[i * words + w] : 0)
+            }
+            if i < rows { XCTAssertEqual(Int(ones[i]), (0..<words).reduce(0) { $0 + bits[i * words + $1].nonzeroBitCount }) }
+        }
+    }
+
+    /// Narrowing the dispatch table picks the AVX2 and plain x86-64 paths.
+    func testDispatchFollowsFeatures() {
+        defer { CPUFeatures.restrictDispatch(to: .current) }
+        let cpu = CPUFeatures.current
+        if cpu.avx512vnni { XCTAssertTrue(cpu.avx512f && cpu.avx512bw) }
+        XCTAssertEqual(CPUFeatures.dispatch, cpu)
+        XCTAssertTrue(KernelVariant.best.available)
+
+        CPUFeatures.restrictDispatch(to: .baseline)
+        XCTAssertEqual(KernelVariant.best, .scalarPopcount)
+        XCTAssertEqual(KernelVariant.allAvailable, [.scalarPopcount, .scalarDot, .scalarFloat])
+
+        if cpu.avx2 && cpu.fma && cpu.f16c {
+            CPUFeatures.restrictDispatch(to: .avx2Only)
+            XCTAssertEqual(KernelVariant.best, .avx2Dot)
+            XCTAssertFalse(KernelVariant.avx512VNNI.available)
+            XCTAssertTrue(KernelVariant.avx2Popcount.available)
+        }
+        CPUFeatures.restrictDispatch(to: .current)
+        if cpu.avx512vnni && cpu.avx512bw && cpu.avx512vl {
+            XCTAssertEqual(KernelVariant.best, .avx512VNNI)
+            XCTAssertTrue(KernelVariant.prefer(.avx512Popcount))
+            XCTAssertEqual(KernelVariant.best, .avx512Popcount)
+            CPUFeatures.restrictDispatch(to: .current)   // refilling restores the preference
+        }
+        for v in KernelVariant.allCases { XCTAssertEqual(v.reference.reference, v.reference) }
+    }
+
+    func testLayoutValidation() throws {
+        var rng = SplitMix64(seed: 0x5eed_0007)
+        let layer = TestLayer(rows: 3, k: 65, rng: &rng)
+        var bad = layer.signs
+        bad[1 * layer.words + 1] |= 1 << 5   // column 69 of row 1: padding
+        XCTAssertThrowsError(try BinaryMatrix(rows: 3, k: 65, signs: bad, alpha: layer.alpha, mu: layer.mu)) { e in
+            guard case BinaryMatrixError.paddingBits(_, 1) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue("\(e)".contains("Hint"))
+        }
+        XCTAssertThrowsError(try BinaryMatrix(rows: 3, k: 65, signs: Array(layer.signs.dropLast()), alpha: layer.alpha, mu: layer.mu))
+        XCTAssertThrowsError(try BinaryMatrix(rows: 3, k: 65, signs: layer.signs, alpha: [1], mu: layer.mu))
+        let outOfRange = SalientWeights(rows: 3, start: [0, 1, 1, 1], columns: [65], values: [1])
+        XCTAssertThrowsError(try BinaryMatrix(rows: 3, k: 65, signs: layer.signs, alpha: layer.alpha, mu: layer.mu, salient: outOfRange))
+        let overflow = SalientWeights(rows: 3, start: [0, 1, 1, 1], columns: [3], values: [1e6])
+        XCTAssertThrowsError(try BinaryMatrix(rows: 3, k: 65, signs: layer.signs, alpha: layer.alpha, mu: layer.mu, salient: overflow))
+        // A matrix built only for VNNI has no interleaved rows: popcount variants are not supported.
+        let slim = try BinaryMatrix(rows: 3, k: 65, signs: layer.signs, alpha: layer.alpha, mu: layer.mu, variants: [.scalarDot])
+        XCTAssertFalse(slim.supports(.avx512Popcount))
+        XCTAssertTrue(slim.supports(.scalarPopcount))
+    }
+
+    /// The `.pbllm` salient parts (block counts, in-block offsets, 8-bit values) decode to CSR.
+    func testSalientDecodeFromFileParts() throws {
+        // 2 rows, K = 300 (2 blocks of 256): row 0 has columns 3, 260; row 1 has column 255.
+        let offsets = buffer([3, 4, 255] as [UInt8]), q = buffer([10, 20, 30] as [UInt8])
+        let scale = buffer([0.5, 2] as [Float]), zero = buffer([8, 1] as [Float])
+        let counts = buffer([1, 1, 1, 0] as [UInt16]), tooMany = buffer([1, 1, 2, 0] as [UInt16])
+        defer { for p in [offsets.baseAddress, q.baseAddress] { p?.deallocate() } }
+        defer { for p in [scale.baseAddress, zero.baseAddress] { p?.deallocate() } }
+        defer { for p in [counts.baseAddress, tooMany.baseAddress] { p?.deallocate() } }
+
+        let s = try SalientWeights(rows: 2, k: 300, blockCounts: counts, offsets: offsets, q: q, scale: scale, zero: zero)
+        XCTAssertEqual(s.start, [0, 2, 3])
+        XCTAssertEqual(s.columns, [3, 260, 255])
+        XCTAssertEqual(s.values, [1, 6, 58])
+        XCTAssertThrowsError(try SalientWeights(rows: 2, k: 300, blockCounts: tooMany, offsets: offsets, q: q,
+                                                scale: scale, zero: zero))
+    }
+
+    /// A copy of `a` in its own allocation (the caller deallocates), standing in for mapped file parts.
+    func buffer<T>(_ a: [T]) -> UnsafeBufferPointer<T> {
+        let p = UnsafeMutableBufferPointer<T>.allocate(capacity: a.count)
+        _ = p.initialize(from: a)
+        return UnsafeBufferPointer(p)
+    }
+}
