@@ -30,7 +30,7 @@ let package = Package(
         // Paths to fixtures and models, for the tests only.
         .target(name: "TestSupport"),
         // The command-line interface.
-        .executableTarget(name: "pbllm-run", dependencies: ["Runtime", "Quantizer"]),
+        .executableTarget(name: "pbllm-run", dependencies: ["Runtime", "Quantizer", "Kernels"]),
 
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF", "TestSupport"]),

@@ -166,7 +166,9 @@ INLINE T512_VNNI void vnni_rows4_vectors4(const pb_matrix *m, const pb_acts *a, 
     }
     for (int v = 0; v < 4; v += 2) {
         // Rows 0..3 of vectors v and v+1 → [pos(v, 0..3), pos(v+1, 0..3)].
-        __m256i neg = reduce8_epi32(acc[v]);
+        const __m512i pair[8] = {acc[v][0], acc[v][1], acc[v][2], acc[v][3],
+                                 acc[v + 1][0], acc[v + 1][1], acc[v + 1][2], acc[v + 1][3]};
+        __m256i neg = reduce8_epi32(pair);
         __m256i pos = _mm256_sub_epi32(_mm256_setzero_si256(), neg);
         int_epilogue4(_mm256_castsi256_si128(pos), m, a, t0 + v, i0, lanes, y + (t0 + v) * ldy);
         int_epilogue4(_mm256_extracti128_si256(pos, 1), m, a, t0 + v + 1, i0, lanes, y + (t0 + v + 1) * ldy);

@@ -6,3 +6,6 @@ void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info
 void spotri_(const char *uplo, const int *n, float *a, const int *lda, int *info, size_t uplo_len);
 void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
 void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
+
+// Which kernel family OpenBLAS chose at load ("Prescott", "Haswell", "SkylakeX", …).
+char *openblas_get_corename(void);

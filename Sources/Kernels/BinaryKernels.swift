@@ -28,7 +28,17 @@ public enum KernelVariant: String, CaseIterable, Sendable, CustomStringConvertib
     }
 
     init(_ v: pb_variant) {
-        self = Self.allCases.first { $0.c == v } ?? .scalarPopcount
+        switch v {
+        case PB_SCALAR_DOT: self = .scalarDot
+        case PB_SCALAR_FLOAT: self = .scalarFloat
+        case PB_AVX2_POPCOUNT: self = .avx2Popcount
+        case PB_AVX2_DOT: self = .avx2Dot
+        case PB_AVX2_FLOAT: self = .avx2Float
+        case PB_AVX512_POPCOUNT: self = .avx512Popcount
+        case PB_AVX512_VNNI: self = .avx512VNNI
+        case PB_AVX512_FLOAT: self = .avx512MaskedFloat
+        default: self = .scalarPopcount
+        }
     }
 
     public var description: String { rawValue }

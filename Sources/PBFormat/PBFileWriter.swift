@@ -11,7 +11,7 @@ public final class PBFileWriter {
     public let path: String
     let temporaryPath: String
     private var fd: Int32
-    private var offset = PBHeader.size
+    private var offset = 0
     private var directory = PBDirectory(tensors: [])
     private var finished = false
 
@@ -47,12 +47,14 @@ public final class PBFileWriter {
         let metadataBytes = try metadata.serialized()
         header.metadataOffset = offset
         header.metadataSize = metadataBytes.count
+        header.metadataChecksum = Checksum64.of(metadataBytes)
         try write(metadataBytes)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let directoryBytes = [UInt8](try encoder.encode(directory))
         header.directoryOffset = offset
         header.directorySize = directoryBytes.count
+        header.directoryChecksum = Checksum64.of(directoryBytes)
         try write(directoryBytes)
         header.fileSize = offset
         guard pwrite(fd, header.encoded(), PBHeader.size, 0) == PBHeader.size, fsync(fd) == 0 else {

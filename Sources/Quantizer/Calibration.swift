@@ -23,18 +23,18 @@ public struct CalibrationSet: Sendable {
 
 /// Running H = 2/n · Σ x·xᵀ over the inputs of one linear layer (n = samples seen, as GPTQ
 /// counts them), accumulated with one rank-k update per sample.
-final class HessianAccumulator {
+public final class HessianAccumulator {
     let columns: Int
     private(set) var samples = 0
     private var sum: [Float]  // Σ x·xᵀ, K×K (upper triangle filled by syrk; mirrored on read)
 
-    init(columns: Int) {
+    public init(columns: Int) {
         self.columns = columns
         sum = Array(repeating: 0, count: columns * columns)
     }
 
     /// Adds one sample's T×K inputs.
-    func add(_ x: UnsafePointer<Float>, tokens: Int) {
+    public func add(_ x: UnsafePointer<Float>, tokens: Int) {
         sum.withUnsafeMutableBufferPointer { s in
             BLAS.syrkAtA(n: columns, k: tokens, a: x, lda: columns, c: s.baseAddress!, ldc: columns)
         }
@@ -42,7 +42,7 @@ final class HessianAccumulator {
     }
 
     /// H as a full symmetric K×K matrix.
-    var hessian: [Float] {
+    public var hessian: [Float] {
         let k = columns, scale = 2 / Float(max(samples, 1))
         var h = sum
         for i in 0..<k {

@@ -2,7 +2,7 @@ import PBFormat
 
 extension PBLayer {
     /// Packs a quantized layer's codes into the file's layout (formats/pbllm.md, encoding `pb`).
-    init(codes c: PBLayerCodes, salient: [Bool], rows: Int, columns: Int) {
+    public init(codes c: PBLayerCodes, salient: [Bool], rows: Int, columns: Int) {
         self.init(rows: rows, columns: columns, highBit: c.highBit)
         alpha = c.alpha
         mu = c.mu

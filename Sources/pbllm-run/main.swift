@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// pbllm-run: the command-line face of pbllm. Each subcommand lives in its own file.
 let commands: [any Command.Type] = [RunCommand.self, TokenizeCommand.self, PerplexityCommand.self,
@@ -10,6 +11,8 @@ let mainHelp = """
     commands:
     """ + "\n" + commands.map { "  \($0.name.padding(toLength: 12, withPad: " ", startingAt: 0))\($0.synopsis)" }
     .joined(separator: "\n") + "\n"
+
+BLASKernelSelection.reexecWithVectorKernelsIfNeeded()
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first, !["-h", "--help", "help"].contains(name) else {

@@ -20,7 +20,10 @@ final class CLITests: XCTestCase {
         let fixture = try Paths.json(Paths.reference("tokenizer-vectors-smollm2-135m.json")) as! [String: Any]
         let cases = (fixture["cases"] as! [[String: Any]]).prefix(12)
         for c in cases {
-            let text = c["text"] as! String
+            // The hex bytes are authoritative (JSONSerialization drops a leading BOM).
+            let hex = Array((c["text_utf8_hex"] as! String).utf8)
+            let bytes = stride(from: 0, to: hex.count, by: 2).map { UInt8(String(decoding: hex[$0..<($0 + 2)], as: UTF8.self), radix: 16)! }
+            let text = String(decoding: bytes, as: UTF8.self)
             guard !text.isEmpty, !text.hasPrefix("-") else { continue }
             let r = try CLI.run(["tokenize", "-m", model, "--json", "--", text])
             XCTAssertEqual(r.status, 0, r.stderr)
@@ -100,7 +103,7 @@ final class CLITests: XCTestCase {
 
         // A well-formed GGUF of an architecture the runtime does not know.
         var writer = GGUFWriter()
-        writer.add("general.architecture", .string("opt"))
+        writer.set("general.architecture", .string("opt"))
         let unknown = dir.appendingPathComponent("opt.gguf")
         try writer.write(to: unknown.path)
         try assertFails(["run", "-m", unknown.path, "-p", "hi"], mentioning: "unsupported architecture 'opt'")

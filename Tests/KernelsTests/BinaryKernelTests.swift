@@ -1,7 +1,7 @@
 import CKernels
 import XCTest
 
-@testable import Kernels
+import Kernels
 
 final class BinaryKernelTests: XCTestCase {
     /// Written to y outside the requested rows: must survive every call.
@@ -308,12 +308,14 @@ final class BinaryKernelTests: XCTestCase {
         CPUFeatures.restrictDispatch(to: .baseline)
         XCTAssertEqual(KernelVariant.best, .scalarPopcount)
         XCTAssertEqual(KernelVariant.allAvailable, [.scalarPopcount, .scalarDot, .scalarFloat])
+        XCTAssertNoThrow(try defaultPathMatchesTwin())
 
         if cpu.avx2 && cpu.fma && cpu.f16c {
             CPUFeatures.restrictDispatch(to: .avx2Only)
             XCTAssertEqual(KernelVariant.best, .avx2Dot)
             XCTAssertFalse(KernelVariant.avx512VNNI.available)
             XCTAssertTrue(KernelVariant.avx2Popcount.available)
+            XCTAssertNoThrow(try defaultPathMatchesTwin())
         }
         CPUFeatures.restrictDispatch(to: .current)
         if cpu.avx512vnni && cpu.avx512bw && cpu.avx512vl {
@@ -323,6 +325,23 @@ final class BinaryKernelTests: XCTestCase {
             CPUFeatures.restrictDispatch(to: .current)   // refilling restores the preference
         }
         for v in KernelVariant.allCases { XCTAssertEqual(v.reference.reference, v.reference) }
+        XCTAssertEqual(KernelVariant.avx512VNNI.reference, .scalarDot)
+        XCTAssertEqual(KernelVariant.avx2Popcount.reference, .scalarPopcount)
+        XCTAssertEqual(KernelVariant.avx512MaskedFloat.reference, .scalarFloat)
+    }
+
+    /// What the runtime does — a matrix built for `.best`, the one-call gemv with defaults — gives
+    /// the scalar twin's result under the current dispatch table.
+    func defaultPathMatchesTwin() throws {
+        var rng = SplitMix64(seed: 0x5eed_0009)
+        let layer = TestLayer(rows: 65, k: 576, rng: &rng)
+        let m = try layer.matrix(variants: [KernelVariant.best])
+        let x = ActivationKind.normal.generate(count: 576, rng: &rng)
+        let scratch = BinaryActivations(maxK: 576)
+        var y = [Float](repeating: 0, count: 65), twin = [Float](repeating: 0, count: 65)
+        m.gemv(x, &y, scratch: scratch)
+        m.gemv(scratch, &twin, variant: KernelVariant.best.reference)
+        XCTAssertEqual(y, twin, "\(KernelVariant.best)")
     }
 
     func testLayoutValidation() throws {

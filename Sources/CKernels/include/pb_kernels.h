@@ -86,7 +86,7 @@ typedef enum pb_variant {
     PB_AVX2_DOT,                 // sign bits → bytes, vpmaddubsw against u
     PB_AVX2_FLOAT,               // sign bits → lane masks, blend-add of float x
     PB_AVX512_POPCOUNT,          // VPOPCNTQ over bit-planes, interleaved rows
-    PB_AVX512_VNNI,              // vpmovm2b + vpdpbusd against u
+    PB_AVX512_VNNI,              // vpdpbusd over u masked by the sign bits (vpmovm2b for batches)
     PB_AVX512_FLOAT,             // masked add of float x
     PB_VARIANT_COUNT
 } pb_variant;

@@ -28,4 +28,12 @@ public struct RopeConfig: Sendable, Equatable {
     public var pairing: Pairing
     public var linearScale: Float = 1    // positions are divided by this ("linear" scaling)
     public var frequencyFactors: [Float]? = nil  // per-pair divisors (llama3-style rope_freqs)
+
+    public init(base: Float, dimensions: Int, pairing: Pairing, linearScale: Float = 1, frequencyFactors: [Float]? = nil) {
+        self.base = base
+        self.dimensions = dimensions
+        self.pairing = pairing
+        self.linearScale = linearScale
+        self.frequencyFactors = frequencyFactors
+    }
 }

@@ -1,0 +1,163 @@
+import Foundation
+import GGUF
+import PBFormat
+import XCTest
+
+/// The .pbllm container: round trips, and every kind of damage caught with a clear error.
+final class PBFileTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("pbllm-format-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// A PB layer with random signs and a few salient weights, K deliberately not a multiple of 64.
+    static func sampleLayer(rows: Int = 5, columns: Int = 300) -> PBLayer {
+        var layer = PBLayer(rows: rows, columns: columns, highBit: 8)
+        var seed: UInt64 = 12345
+        func next() -> UInt64 { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return seed >> 33 }
+        for i in 0..<rows {
+            for j in 0..<columns where next() % 2 == 0 { layer.signs[i * layer.wordsPerRow + j / 64] |= 1 << UInt64(j % 64) }
+            layer.alpha[i] = Float(i + 1) * 0.01
+            layer.mu[i] = Float(i) * -0.001
+            layer.salientScale[i] = 0.02
+            layer.salientZero[i] = 128
+            for j in stride(from: i, to: columns, by: 37) {
+                layer.salientCounts[i * layer.blocksPerRow + j / PBLayer.blockColumns] += 1
+                layer.salientOffsets.append(UInt8(j % PBLayer.blockColumns))
+                layer.salientQ.append(UInt8(next() % 256))
+            }
+        }
+        return layer
+    }
+
+    func write(_ name: String, layer: PBLayer = sampleLayer(), version: UInt32? = nil) throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        let writer = try PBFileWriter(path: path)
+        try writer.add("blk.0.attn_q.weight", encoding: .pb, shape: [layer.columns, layer.rows], parts: [
+            ("signs", layer.signs.littleEndianBytes), ("alpha", layer.alpha.littleEndianBytes),
+            ("mu", layer.mu.littleEndianBytes), ("salient_counts", layer.salientCounts.littleEndianBytes),
+            ("salient_offsets", layer.salientOffsets), ("salient_q", layer.salientQ),
+            ("salient_scale", layer.salientScale.littleEndianBytes), ("salient_zero", layer.salientZero.littleEndianBytes),
+        ], highBit: 8)
+        try writer.add("norm.weight", encoding: .f32, shape: [3], parts: [("data", [Float(1), 2, 3].littleEndianBytes)])
+        try writer.add("token_embd.weight", encoding: .q8, shape: [4, 2],
+                       parts: [("q", [Int8(1), -2, 3, -127, 0, 5, 6, 127].littleEndianBytes), ("scale", [Float(0.5), 2].littleEndianBytes)])
+        try writer.add("output.weight", encoding: .f16, shape: [2, 2],
+                       parts: [("data", [Float16(1.5), -2, 0.25, 8].map(\.bitPattern).littleEndianBytes)])
+        var meta = GGUFWriter()
+        meta.set("general.architecture", .string("llama"))
+        meta.set("tokenizer.ggml.tokens", .array([.string("a"), .string("b")]))
+        try writer.finish(metadata: meta)
+        return path
+    }
+
+    func testRoundTripKeepsEveryValue() throws {
+        let layer = Self.sampleLayer()
+        let path = try write("model.pbllm", layer: layer)
+        let file = try PBFile(path: path)
+        XCTAssertEqual(file.metadata["general.architecture"]?.string, "llama")
+        XCTAssertEqual(file.metadata["tokenizer.ggml.tokens"]?.stringArray, ["a", "b"])
+        XCTAssertEqual(try file.pbLayer(file.tensor(named: "blk.0.attn_q.weight")!), layer)
+        XCTAssertEqual(try file.floats(file.tensor(named: "norm.weight")!), [1, 2, 3])
+        XCTAssertEqual(try file.floats(file.tensor(named: "token_embd.weight")!), [0.5, -1, 1.5, -63.5, 0, 10, 12, 254])
+        XCTAssertEqual(try file.floats(file.tensor(named: "output.weight")!), [1.5, -2, 0.25, 8])
+        for t in file.tensors { for p in t.parts.values { XCTAssertEqual(p.offset % 64, 0, "\(t.name) is not 64-byte aligned") } }
+        XCTAssertTrue(PBFile.hasMagic(path))
+    }
+
+    func testDequantizedLayerFollowsTheFormula() {
+        let layer = Self.sampleLayer(rows: 3, columns: 70)
+        let w = layer.dequantized()
+        var next = 0
+        for i in 0..<3 {
+            var salient: [Int: UInt8] = [:]
+            next = layer.forEachSalient(row: i, start: next) { j, q in salient[j] = q }
+            for j in 0..<70 {
+                let expected = salient[j].map { layer.salientScale[i] * (Float($0) - layer.salientZero[i]) }
+                    ?? layer.mu[i] + layer.alpha[i] * layer.sign(row: i, column: j)
+                XCTAssertEqual(w[i * 70 + j], expected)
+            }
+        }
+    }
+
+    private func assertRejected(_ path: String, mentioning needle: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try PBFile(path: path), file: file, line: line) { error in
+            XCTAssertTrue("\(error)".contains(needle), "\(error)", file: file, line: line)
+            XCTAssertTrue("\(error)".contains(path), "the error names the file: \(error)", file: file, line: line)
+        }
+    }
+
+    func testTruncatedFilesAreRejectedAtEveryLength() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: try write("whole.pbllm")))
+        let cut = dir.appendingPathComponent("cut.pbllm").path
+        for length in Set(stride(from: 0, to: data.count, by: max(1, data.count / 97)).map { $0 } + [1, 8, 63, 64, data.count - 1]) {
+            try data.prefix(length).write(to: URL(fileURLWithPath: cut))
+            XCTAssertThrowsError(try PBFile(path: cut), "length \(length)")
+        }
+    }
+
+    func testEveryFlippedBitIsCaught() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: try write("whole.pbllm")))
+        let flipped = dir.appendingPathComponent("flipped.pbllm").path
+        // Every byte of the header and the data area, and a sample of metadata and directory.
+        for offset in stride(from: 0, to: data.count, by: 3) {
+            var copy = data
+            copy[offset] ^= 0x10
+            try copy.write(to: URL(fileURLWithPath: flipped))
+            // A flip in JSON whitespace or a GGUF string may leave a valid file; it must never crash
+            // and never yield different tensor bytes.
+            if let file = try? PBFile(path: flipped) {
+                let original = try PBFile(path: dir.appendingPathComponent("whole.pbllm").path)
+                for t in original.tensors {
+                    XCTAssertEqual(try file.floats(file.tensor(named: t.name)!), try original.floats(t), "offset \(offset)")
+                }
+            }
+        }
+    }
+
+    func testWrongMagicAndVersionAreClearErrors() throws {
+        let path = try write("v.pbllm")
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        data[8] = 2  // version 2, with the header checksum left as is
+        try data.write(to: URL(fileURLWithPath: path))
+        assertRejected(path, mentioning: "version 2 is not supported")
+        data[0] = 0x47
+        try data.write(to: URL(fileURLWithPath: path))
+        assertRejected(path, mentioning: "not a .pbllm file")
+    }
+
+    func testDamagedTensorPartFailsItsChecksum() throws {
+        let path = try write("d.pbllm")
+        let file = try PBFile(path: path)
+        let offset = file.tensor(named: "blk.0.attn_q.weight")!.parts["signs"]!.offset
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        data[offset + 5] ^= 1
+        try data.write(to: URL(fileURLWithPath: path))
+        assertRejected(path, mentioning: "checksum mismatch")
+    }
+
+    func testAbandonedWriteLeavesNothing() throws {
+        let path = dir.appendingPathComponent("never.pbllm").path
+        do {
+            let writer = try PBFileWriter(path: path)
+            try writer.add("x", encoding: .f32, shape: [1], parts: [("data", [Float(1)].littleEndianBytes)])
+            // dropped without finish()
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
+    }
+
+    func testChecksumDetectsAnySingleWordChange() {
+        var bytes = [UInt8](repeating: 7, count: 100)
+        let base = Checksum64.of(bytes)
+        for i in 0..<bytes.count {
+            bytes[i] ^= 0x80
+            XCTAssertNotEqual(Checksum64.of(bytes), base)
+            bytes[i] ^= 0x80
+        }
+        XCTAssertNotEqual(Checksum64.of([1, 0]), Checksum64.of([1]), "length is mixed in")
+    }
+}

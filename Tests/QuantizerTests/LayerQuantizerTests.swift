@@ -1,0 +1,122 @@
+import Foundation
+import PBFormat
+import Quantizer
+import Runtime
+import XCTest
+
+/// GPTQ-PB on single layers, against plain computations.
+final class LayerQuantizerTests: XCTestCase {
+    var rng = SeededRandom(seed: 2024)
+    func gaussian() -> Float {
+        let u = max(rng.nextUnit(), 1e-12), v = rng.nextUnit()
+        return Float((-2 * log(u)).squareRoot() * cos(2 * .pi * v))
+    }
+    func matrix(_ rows: Int, _ cols: Int) -> [Float] { (0..<(rows * cols)).map { _ in gaussian() } }
+
+    /// Inputs with correlated features (as real activations have): X = Z·A.
+    func correlatedInputs(tokens: Int, features k: Int) -> [Float] {
+        let z = matrix(tokens, k), a = matrix(k, k)
+        var x = [Float](repeating: 0, count: tokens * k)
+        for t in 0..<tokens { for j in 0..<k { var s: Float = 0; for m in 0..<k { s += z[t * k + m] * a[m * k + j] * (m % 7 == 0 ? 3 : 0.3) }; x[t * k + j] = s } }
+        return x
+    }
+
+    func hessian(_ x: [Float], tokens: Int, k: Int) -> [Float] {
+        let acc = HessianAccumulator(columns: k)
+        x.withUnsafeBufferPointer { acc.add($0.baseAddress!, tokens: tokens) }
+        return acc.hessian
+    }
+
+    /// ‖W·Xᵀ − Ŵ·Xᵀ‖² over all tokens.
+    func outputError(_ w: [Float], _ q: [Float], _ x: [Float], rows: Int, k: Int, tokens: Int) -> Double {
+        var e = 0.0
+        for t in 0..<tokens { for i in 0..<rows {
+            var d = 0.0
+            for j in 0..<k { d += Double(w[i * k + j] - q[i * k + j]) * Double(x[t * k + j]) }
+            e += d * d
+        } }
+        return e
+    }
+
+    func testHessianAccumulationEqualsDirectComputation() {
+        let k = 19, chunks = [5, 8, 3]
+        let acc = HessianAccumulator(columns: k)
+        var all: [[Float]] = []
+        for t in chunks {
+            let x = matrix(t, k)
+            all.append(x)
+            x.withUnsafeBufferPointer { acc.add($0.baseAddress!, tokens: t) }
+        }
+        let h = acc.hessian
+        for a in 0..<k { for b in 0..<k {
+            var direct = 0.0
+            for (x, t) in zip(all, chunks) { for r in 0..<t { direct += Double(x[r * k + a]) * Double(x[r * k + b]) } }
+            direct *= 2 / Double(chunks.count)  // GPTQ's 2/n, n the number of samples
+            XCTAssertEqual(Double(h[a * k + b]), direct, accuracy: 1e-4 * max(1, abs(direct)))
+        } }
+    }
+
+    func testGPTQReducesLayerOutputErrorBelowRoundToNearest() throws {
+        let rows = 24, k = 130, tokens = 400  // k straddles a GPTQ block of 128
+        let w = matrix(rows, k), x = correlatedInputs(tokens: tokens, features: k)
+        let h = hessian(x, tokens: tokens, k: k)
+        for method in [QuantSettings.Method.xnor, .sign, .twoBit] {
+            for salient in [QuantSettings.Salient.magnitude, .hessian] {
+                var s = QuantSettings(); s.method = method; s.lowFraction = 0.9; s.salient = salient
+                s.gptq = false
+                let rtn = try LayerQuantizer.quantize(weights: w, rows: rows, columns: k, settings: s, hessian: h)
+                s.gptq = true
+                let gptq = try LayerQuantizer.quantize(weights: w, rows: rows, columns: k, settings: s, hessian: h)
+                let eRTN = outputError(w, rtn.values, x, rows: rows, k: k, tokens: tokens)
+                let eGPTQ = outputError(w, gptq.values, x, rows: rows, k: k, tokens: tokens)
+                XCTAssertLessThan(eGPTQ, 0.8 * eRTN, "\(method) \(salient): GPTQ \(eGPTQ) vs RTN \(eRTN)")
+            }
+        }
+    }
+
+    func testRoundToNearestXnorFollowsPBLLM() throws {
+        let rows = 7, k = 100
+        let w = matrix(rows, k)
+        var s = QuantSettings(); s.gptq = false; s.lowFraction = 0.8
+        let q = try LayerQuantizer.quantize(weights: w, rows: rows, columns: k, settings: s)
+        // Exactly the top 20% by magnitude are salient.
+        let threshold = w.map(abs).sorted()[Int(Double(rows * k) * 0.8)]
+        for i in 0..<(rows * k) { XCTAssertEqual(q.salient[i], abs(w[i]) > threshold) }
+        XCTAssertEqual(q.salient.filter { $0 }.count, rows * k - Int(Double(rows * k) * 0.8) - 1)
+        for i in 0..<rows {
+            let low = (0..<k).filter { !q.salient[i * k + $0] }.map { Double(w[i * k + $0]) }
+            let mu = low.reduce(0, +) / Double(low.count)
+            let alpha = low.map { abs($0 - mu) }.reduce(0, +) / Double(low.count)
+            for j in 0..<k where !q.salient[i * k + j] {
+                let expected = mu + (Double(w[i * k + j]) - mu >= 0 ? alpha : -alpha)
+                XCTAssertEqual(Double(q.values[i * k + j]), expected, accuracy: 1e-5)
+            }
+            for j in 0..<k where q.salient[i * k + j] {  // 8-bit: within half a step of the original
+                XCTAssertEqual(q.values[i * k + j], w[i * k + j], accuracy: (w.max()! - w.min()!) / 255)
+            }
+        }
+    }
+
+    func testPackedLayerDecodesToTheQuantizedValues() throws {
+        let rows = 9, k = 333, tokens = 50
+        let w = matrix(rows, k), x = correlatedInputs(tokens: tokens, features: k)
+        let h = hessian(x, tokens: tokens, k: k)
+        for method in [QuantSettings.Method.xnor, .sign] {
+            for gptq in [false, true] {
+                var s = QuantSettings(); s.method = method; s.gptq = gptq; s.lowFraction = 0.85; s.highBit = 6
+                let q = try LayerQuantizer.quantize(weights: w, rows: rows, columns: k, settings: s, hessian: h)
+                let packed = PBLayer(codes: try XCTUnwrap(q.packed), salient: q.salient, rows: rows, columns: k)
+                XCTAssertNil(packed.validationError())
+                let decoded = packed.dequantized()
+                for i in 0..<(rows * k) { XCTAssertEqual(decoded[i], q.values[i], accuracy: 1e-5, "\(method) gptq \(gptq) at \(i)") }
+            }
+        }
+        var s = QuantSettings(); s.method = .fourBit; s.gptq = false
+        XCTAssertNil(try LayerQuantizer.quantize(weights: w, rows: rows, columns: k, settings: s).packed, "4bit has no packed form")
+    }
+
+    func testHessianSaliencyNeedsCalibration() {
+        var s = QuantSettings(); s.salient = .hessian
+        XCTAssertThrowsError(try LayerQuantizer.quantize(weights: matrix(2, 8), rows: 2, columns: 8, settings: s))
+    }
+}
