@@ -1,6 +1,6 @@
 /// Everything `pbllm-run convert` can be told.
 public struct ConversionOptions: Sendable {
-    public enum HeadEncoding: String, Sendable { case float = "f32", q8 }
+    public enum HeadEncoding: String, Sendable { case float = "f16", q8 }
 
     public var settings = QuantSettings()
     public var head: HeadEncoding = .float           // output head and embeddings

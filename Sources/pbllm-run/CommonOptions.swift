@@ -1,3 +1,4 @@
+import Kernels
 import Runtime
 
 /// Options several commands share, with llama.cpp's names.
@@ -6,6 +7,10 @@ enum CommonOptions {
                               help: "model file (.gguf) or a name from models.txt (e.g. smollm2-135m)")
     static let threads = Option(names: ["-t", "--threads"], value: "N", help: "threads to use (default: all cores)")
     static let json = Option(names: ["--json"], value: nil, help: "print one machine-readable JSON object")
+    static let dequantize = Option(names: ["--dequantize"], value: nil,
+                                   help: "run .pbllm PB layers as dequantized float weights (the kernels' reference)")
+    static let kernel = Option(names: ["--kernel"], value: "NAME",
+                               help: "sign-bit kernel for .pbllm layers (default: the fastest here; see bench --kernels)")
     static let sampling: [Option] = [
         Option(names: ["--temp"], value: "T", help: "temperature; 0 = greedy (default 0.8)"),
         Option(names: ["--top-k"], value: "K", help: "keep the K most likely tokens; 0 = off (default 40)"),
@@ -18,6 +23,19 @@ enum CommonOptions {
 
     static func threads(_ args: ParsedArguments) throws -> Int {
         try args.int("-t", default: System.coreCount, in: 1...1024)
+    }
+
+    /// Loads -m with the shared loading options (--dequantize, --kernel).
+    static func loadModel(_ args: ParsedArguments) throws -> LoadedModel {
+        var kernel = KernelVariant.best
+        if let name = args.string("--kernel") {
+            guard let k = KernelVariant(rawValue: name) else {
+                throw UsageError(description: "unknown --kernel '\(name)' (one of: \(KernelVariant.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            kernel = k
+        }
+        return try LoadedModel.load(try modelName(args), threads: try threads(args), dequantize: args.flag("--dequantize"),
+                                    kernel: kernel)
     }
 
     static func modelName(_ args: ParsedArguments) throws -> String {

@@ -15,14 +15,14 @@ enum PerplexityCommand: Command {
         Option(names: ["-f", "--file"], value: "FILE", help: "the text to evaluate"),
         Option(names: ["--ctx", "-c"], value: "N", help: "tokens per window (default 2048)"),
         Option(names: ["--windows"], value: "N", help: "windows to score (default 16)"),
-        CommonOptions.threads, CommonOptions.json,
+        CommonOptions.threads, CommonOptions.json, CommonOptions.dequantize, CommonOptions.kernel,
     ]
 
     static func run(_ args: ParsedArguments) throws {
         guard let path = args.string("-f") else { throw UsageError(description: "missing -f TEXTFILE") }
         let windows = try args.int("--windows", default: 16, in: 1...Int(Int32.max))
         let text = try readUTF8File(path)
-        let loaded = try LoadedModel.load(try CommonOptions.modelName(args), threads: try CommonOptions.threads(args))
+        let loaded = try CommonOptions.loadModel(args)
         let ctx = try args.int("--ctx", default: 2048, in: 2...loaded.config.contextLength)
         let tokens = loaded.tokenizer.encode(text, addSpecial: false, parseSpecial: false)
         Output.log("perplexity: \(tokens.count) tokens, \(min(windows, tokens.count / ctx)) windows of \(ctx)")

@@ -18,7 +18,7 @@ enum RunCommand: Command {
         Option(names: ["-c", "--ctx-size"], value: "N", help: "context size in tokens (default: min(4096, the model's))"),
         Option(names: ["-b", "--batch-size"], value: "N", help: "prompt tokens per forward pass (default 512)"),
         Option(names: ["--ignore-eos"], value: nil, help: "keep generating past end-of-text tokens"),
-        CommonOptions.threads, CommonOptions.json,
+        CommonOptions.threads, CommonOptions.json, CommonOptions.dequantize, CommonOptions.kernel,
     ] + CommonOptions.sampling
 
     static func run(_ args: ParsedArguments) throws {
@@ -34,7 +34,7 @@ enum RunCommand: Command {
         var sampler = Sampler(try CommonOptions.sampling(args))
         let json = args.flag("--json")
 
-        let loaded = try LoadedModel.load(try CommonOptions.modelName(args), threads: try CommonOptions.threads(args))
+        let loaded = try CommonOptions.loadModel(args)
         let ctx = try args.int("-c", default: min(4096, loaded.config.contextLength), in: 1...loaded.config.contextLength)
         let generator = Generator(model: loaded.model, contextLength: ctx,
                                   batchSize: try args.int("-b", default: 512, in: 1...Int(Int32.max)))

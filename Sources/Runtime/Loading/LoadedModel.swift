@@ -1,5 +1,7 @@
 import Foundation
 import GGUF
+import Kernels
+import PBFormat
 import Tokenizer
 
 /// A model ready to run: the network, its tokenizer, and what the file says about itself.
@@ -26,27 +28,44 @@ public final class LoadedModel: @unchecked Sendable {
     /// Bits stored per parameter, counting the whole file.
     public var bitsPerWeight: Double { Double(fileSize) * 8 / Double(max(parameterCount, 1)) }
 
-    /// Only the tokenizer of a model file (no weights are read).
-    public static func loadTokenizer(_ nameOrPath: String) throws -> Tokenizer {
-        let path = try ModelRegistry.resolve(nameOrPath)
-        return try Tokenizer(TokenizerVocabulary(gguf: try GGUFFile(path: path).metadata, path: path))
+    /// A model file opened, validated, with its metadata: GGUF or .pbllm, told apart by magic.
+    private static func open(_ path: String, dequantize: Bool, kernel: KernelVariant = .best) throws
+        -> (metadata: [String: GGUFValue], weights: WeightSource, fileSize: Int, parameters: Int) {
+        if PBFile.hasMagic(path) {
+            let file = try PBFile(path: path)
+            return (file.metadata, PBWeights(file: file, dequantize: dequantize, variant: kernel), file.fileSize,
+                    file.tensors.reduce(0) { $0 + $1.elementCount })
+        }
+        let file = try GGUFFile(path: path)
+        return (file.metadata, GGUFWeights(file: file), file.fileSize, file.tensors.reduce(0) { $0 + $1.elementCount })
     }
 
-    /// Loads a model from a path or a models.txt name.
-    public static func load(_ nameOrPath: String, threads: Int) throws -> LoadedModel {
+    /// Only the tokenizer of a model file (no weights are decoded).
+    public static func loadTokenizer(_ nameOrPath: String) throws -> Tokenizer {
         let path = try ModelRegistry.resolve(nameOrPath)
-        let file = try GGUFFile(path: path)
-        guard let arch = file.metadata["general.architecture"]?.string else {
+        return try Tokenizer(TokenizerVocabulary(gguf: try open(path, dequantize: false).metadata, path: path))
+    }
+
+    /// Loads a model from a path or a models.txt name: a GGUF checkpoint (weights dequantized to
+    /// float) or a .pbllm file (PB layers on the sign-bit kernels, or dequantized to float with
+    /// `dequantize`, the reference for those kernels).
+    public static func load(_ nameOrPath: String, threads: Int, dequantize: Bool = false,
+                            kernel: KernelVariant = .best) throws -> LoadedModel {
+        let path = try ModelRegistry.resolve(nameOrPath)
+        guard kernel.available else {
+            throw RuntimeError.invalidArgument("kernel \(kernel) is not available on this CPU (available: \(KernelVariant.allAvailable.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let (metadata, weights, fileSize, parameters) = try open(path, dequantize: dequantize, kernel: kernel)
+        guard let arch = metadata["general.architecture"]?.string else {
             throw RuntimeError.missingMetadata("general.architecture", path: path)
         }
         guard let loader = Architectures.loaders[arch] else {
             throw RuntimeError.unknownArchitecture(arch, path: path)
         }
-        let tokenizer = try Tokenizer(TokenizerVocabulary(gguf: file.metadata, path: path))
-        let model = try loader(GGUFWeights(file: file), ConfigReader(metadata: file.metadata, architecture: arch, path: path),
+        let tokenizer = try Tokenizer(TokenizerVocabulary(gguf: metadata, path: path))
+        let model = try loader(weights, ConfigReader(metadata: metadata, architecture: arch, path: path),
                                tokenizer.vocabularySize, threads)
-        return LoadedModel(path: path, fileSize: file.fileSize, model: model, tokenizer: tokenizer,
-                           chatTemplate: file.metadata["tokenizer.chat_template"]?.string,
-                           parameterCount: file.tensors.reduce(0) { $0 + $1.elementCount })
+        return LoadedModel(path: path, fileSize: fileSize, model: model, tokenizer: tokenizer,
+                           chatTemplate: metadata["tokenizer.chat_template"]?.string, parameterCount: parameters)
     }
 }
