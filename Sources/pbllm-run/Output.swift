@@ -18,14 +18,6 @@ enum Output {
     }
 }
 
-/// Peak resident set size of this process in bytes (VmHWM), for reports.
-func peakResidentBytes() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-    return kb * 1024
-}
-
 /// Reads a file's bytes as UTF-8 text exactly as they are (CR, NUL and all).
 func readUTF8File(_ path: String) throws -> String {
     guard let data = FileManager.default.contents(atPath: path) else {

@@ -39,7 +39,7 @@ enum RunCommand: Command {
         let generator = Generator(model: loaded.model, contextLength: ctx,
                                   batchSize: try args.int("-b", default: 512, in: 1...Int(Int32.max)))
         let tokenizer = loaded.tokenizer
-        let promptIds = tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
+        let promptIds = tokenizer.encodePrompt(prompt)
         guard !promptIds.isEmpty else { throw UsageError(description: "the prompt encodes to no tokens") }
         guard promptIds.count < ctx else {
             throw UsageError(description: "the prompt has \(promptIds.count) tokens; the context holds \(ctx) (raise -c)")

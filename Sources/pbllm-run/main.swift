@@ -3,7 +3,7 @@ import Kernels
 
 /// pbllm-run: the command-line face of pbllm. Each subcommand lives in its own file.
 let commands: [any Command.Type] = [RunCommand.self, TokenizeCommand.self, PerplexityCommand.self,
-                                    ConvertCommand.self, InspectCommand.self]
+                                    ChatCommand.self, BenchCommand.self, ConvertCommand.self, InspectCommand.self]
 
 let mainHelp = """
     usage: pbllm-run COMMAND [options]   (pbllm-run COMMAND --help for its options)

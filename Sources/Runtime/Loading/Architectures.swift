@@ -7,6 +7,7 @@ enum Architectures {
 
     static let loaders: [String: Loader] = [
         "llama": LlamaLoader.load,
+        "gemma3": Gemma3Loader.load,
     ]
 
     static var supported: [String] { loaders.keys.sorted() }

@@ -1,0 +1,142 @@
+import Foundation
+import Kernels
+
+/// The Gemma 3 text decoder:
+///
+///     h = embed(token) · √d
+///     for each layer:
+///         q, k = normₕ(Wq·norm(h)), normₕ(Wk·norm(h))              (RMSNorm per head)
+///         h += norm(Wo · attention(rope(q), rope(k), Wv·norm(h)))  (sliding window on local layers)
+///         h += norm(Wdown · (gelu_tanh(Wgate·norm(h)) ⊙ Wup·norm(h)))
+///     logits = softcap(Wembedᵀ · norm(h))                          (tied head; cap only if the file sets one)
+///
+/// Every RMSNorm scales by (1 + w); GGUF files store the 1 + w (llama.cpp's converter adds the 1),
+/// so the stored weights multiply directly. Local layers rotate with their own RoPE base.
+public final class Gemma3Model: LanguageModel, @unchecked Sendable {
+    public struct Layer {
+        var attentionNorm: FloatBuffer          // dim
+        var q, k, v, o: LinearLayer             // dim → qDim, kvDim, kvDim; qDim → dim
+        var qNorm, kNorm: FloatBuffer           // headDim, shared by every head
+        var postAttentionNorm: FloatBuffer      // dim
+        var ffnNorm: FloatBuffer                // dim
+        var gate, up, down: LinearLayer         // dim → ffn, dim → ffn, ffn → dim
+        var postFFNNorm: FloatBuffer            // dim
+    }
+
+    public let config: ModelConfig
+    public var threads: Int { didSet { BLAS.setThreads(threads) } }
+    let embeddings: FloatBuffer                 // vocab × dim
+    let layers: [Layer]
+    let outputNorm: FloatBuffer                 // dim
+    let output: LinearLayer                     // dim → vocab (the embeddings, tied, unless the file has a head)
+    /// Scale of the embeddings: √dim rounded to float32, as the reference multiplies them.
+    let embeddingScale: Float
+    /// logits = cap · tanh(logits / cap), when the model has a cap.
+    let finalLogitSoftcap: Float?
+    private let ropes: [RotaryEmbedding]        // per layer (layers with the same RoPE share one table)
+    private let attention: CausalAttention
+    private let work: Workspace
+
+    public init(config: ModelConfig, embeddings: FloatBuffer, layers: [Layer], outputNorm: FloatBuffer,
+                output: LinearLayer, attentionScale: Float, finalLogitSoftcap: Float?, threads: Int) {
+        self.config = config
+        self.embeddings = embeddings
+        self.layers = layers
+        self.outputNorm = outputNorm
+        self.output = output
+        self.finalLogitSoftcap = finalLogitSoftcap
+        self.threads = threads
+        BLAS.setThreads(threads)
+        embeddingScale = Float(config.dim).squareRoot()
+        var tables: [RotaryEmbedding] = []
+        ropes = config.layerRope.map { rope in
+            if let shared = tables.first(where: { $0.config == rope }) { return shared }
+            let table = RotaryEmbedding(rope, headDim: config.headDim, maxPositions: config.contextLength)
+            tables.append(table)
+            return table
+        }
+        attention = CausalAttention(heads: config.headCount, kvHeads: config.kvHeadCount,
+                                    headDim: config.headDim, scale: attentionScale)
+        work = Workspace(widths: ["x": config.dim, "xn": config.dim, "q": config.qDim, "att": config.qDim,
+                                  "gate": config.ffnDim, "up": config.ffnDim])
+    }
+
+    public func forward(_ tokens: [Int], cache: KVCache, hidden: UnsafeMutablePointer<Float>) {
+        let T = tokens.count
+        precondition(cache.count + T <= min(cache.capacity, config.contextLength), "context overflow: caller must check")
+        let x = work.reserve(tokens: T, keys: cache.count + T)["x"]
+        embed(tokens, into: x)
+        for l in layers.indices { forwardLayer(l, x, tokens: T, cache: cache, observe: nil) }
+        cache.advance(by: T)
+        rmsNorm(x, outputNorm, rows: T, width: config.dim, into: hidden)
+    }
+
+    public func embed(_ tokens: [Int], into x: UnsafeMutablePointer<Float>) {
+        let d = config.dim
+        for (t, token) in tokens.enumerated() {
+            (x + t * d).update(from: embeddings.pointer + token * d, count: d)
+        }
+        FloatOps.scale(x, by: embeddingScale, n: tokens.count * d)
+    }
+
+    public func linearLayers(_ l: Int) -> [(name: String, layer: LinearLayer)] {
+        let layer = layers[l]
+        return [("attn_q", layer.q), ("attn_k", layer.k), ("attn_v", layer.v), ("attn_output", layer.o),
+                ("ffn_gate", layer.gate), ("ffn_up", layer.up), ("ffn_down", layer.down)]
+    }
+
+    public func forwardLayer(_ l: Int, _ x: UnsafeMutablePointer<Float>, tokens T: Int, cache: KVCache,
+                             observe: LinearInputObserver?) {
+        let c = config, layer = layers[l], rope = ropes[l], start = cache.count
+        let w = work.reserve(tokens: T, keys: start + T)
+        let xn = w["xn"], q = w["q"], att = w["att"], gate = w["gate"], up = w["up"]
+
+        // Attention block: pre-norm, projections, RMSNorm of every q and k head, RoPE with this
+        // layer's base, new k/v into the cache, attention (windowed on local layers), post-norm.
+        rmsNorm(x, layer.attentionNorm, rows: T, width: c.dim, into: xn)
+        observe?(["attn_q", "attn_k", "attn_v"], xn, c.dim)
+        let keys = cache.keys(layer: l), values = cache.values(layer: l)
+        let newKeys = keys + start * c.kvDim
+        layer.q.forward(xn, tokens: T, into: q)
+        layer.k.forward(xn, tokens: T, into: newKeys)
+        layer.v.forward(xn, tokens: T, into: values + start * c.kvDim)
+        rmsNorm(q, layer.qNorm, rows: T * c.headCount, width: c.headDim, into: q)
+        rmsNorm(newKeys, layer.kNorm, rows: T * c.kvHeadCount, width: c.headDim, into: newKeys)
+        for t in 0..<T {
+            rope.apply(q + t * c.qDim, heads: c.headCount, position: start + t)
+            rope.apply(newKeys + t * c.kvDim, heads: c.kvHeadCount, position: start + t)
+        }
+        attention(queries: q, tokens: T, start: start, keys: keys, values: values, window: c.slidingWindow[l],
+                  scores: w.scores.pointer, threads: threads, into: att)
+        observe?(["attn_output"], att, c.qDim)
+        layer.o.forward(att, tokens: T, into: xn)
+        rmsNorm(xn, layer.postAttentionNorm, rows: T, width: c.dim, into: xn)
+        FloatOps.add(xn, into: x, n: T * c.dim)
+
+        // Feed-forward block: pre-norm, GeGLU (tanh GELU), post-norm.
+        rmsNorm(x, layer.ffnNorm, rows: T, width: c.dim, into: xn)
+        observe?(["ffn_gate", "ffn_up"], xn, c.dim)
+        layer.gate.forward(xn, tokens: T, into: gate)
+        layer.up.forward(xn, tokens: T, into: up)
+        FloatOps.geglu(gate, up, n: T * c.ffnDim)
+        observe?(["ffn_down"], gate, c.ffnDim)
+        layer.down.forward(gate, tokens: T, into: xn)
+        rmsNorm(xn, layer.postFFNNorm, rows: T, width: c.dim, into: xn)
+        FloatOps.add(xn, into: x, n: T * c.dim)
+    }
+
+    public func logits(_ hidden: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
+        output.forward(hidden, tokens: rows, into: logits)
+        if let cap = finalLogitSoftcap {
+            for i in 0..<(rows * config.vocabularySize) { logits[i] = cap * tanhf(logits[i] / cap) }
+        }
+    }
+
+    /// RMSNorm of `rows` rows of `width` values (in place when out == x); the weights already hold 1 + w.
+    private func rmsNorm(_ x: UnsafePointer<Float>, _ w: FloatBuffer, rows: Int, width: Int,
+                         into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            FloatOps.rmsNorm(x + r * width, w.pointer, n: width, eps: config.normEps, into: out + r * width)
+        }
+    }
+}
