@@ -21,28 +21,22 @@ static inline uint32_t row_lanes(int64_t i0, int64_t n, int64_t r0, int64_t r1) 
 
 // ---- Shared epilogues (same operations, same order as pb_int_epilogue / pb_float_epilogue) ---
 
-INLINE T512 void int_epilogue8(__m256i pos, const pb_matrix *m, const pb_acts *a, int64_t t,
-                               int64_t i0, __mmask8 lanes, float *y) {
-    __m256i ones = _mm256_maskz_loadu_epi32(lanes, m->ones + i0);
-    __m256 alpha = _mm256_maskz_loadu_ps(lanes, m->alpha + i0);
-    __m256 mu = _mm256_maskz_loadu_ps(lanes, m->mu + i0);
-    __m256i sq = _mm256_sub_epi32(_mm256_slli_epi32(_mm256_sub_epi32(pos, _mm256_slli_epi32(ones, 7)), 1),
-                                  _mm256_set1_epi32(a->qsum[t]));
-    __m256 b = _mm256_mul_ps(_mm256_set1_ps(a->scale[t]), _mm256_cvtepi32_ps(sq));
-    __m256 r = _mm256_add_ps(_mm256_mul_ps(mu, _mm256_set1_ps(a->sum[t])), _mm256_mul_ps(alpha, b));
-    _mm256_mask_storeu_ps(y + i0, lanes, r);
+INLINE T512 void int_epilogue16(__m512 pos, const pb_matrix *m, const pb_acts *a, int64_t t,
+                                int64_t i0, __mmask16 lanes, float *y) {
+    __m512 alpha = _mm512_maskz_loadu_ps(lanes, m->alpha + i0);
+    __m512 mu = _mm512_maskz_loadu_ps(lanes, m->mu + i0);
+    __m512 b = _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(2.0f), pos), _mm512_set1_ps(a->qsum[t]));
+    __m512 r = _mm512_add_ps(_mm512_mul_ps(mu, _mm512_set1_ps(a->sum[t])), _mm512_mul_ps(alpha, b));
+    _mm512_mask_storeu_ps(y + i0, lanes, r);
 }
 
-INLINE T512 void int_epilogue4(__m128i pos, const pb_matrix *m, const pb_acts *a, int64_t t,
+INLINE T512 void int_epilogue8(__m256 pos, const pb_matrix *m, const pb_acts *a, int64_t t,
                                int64_t i0, __mmask8 lanes, float *y) {
-    __m128i ones = _mm_maskz_loadu_epi32(lanes, m->ones + i0);
-    __m128 alpha = _mm_maskz_loadu_ps(lanes, m->alpha + i0);
-    __m128 mu = _mm_maskz_loadu_ps(lanes, m->mu + i0);
-    __m128i sq = _mm_sub_epi32(_mm_slli_epi32(_mm_sub_epi32(pos, _mm_slli_epi32(ones, 7)), 1),
-                               _mm_set1_epi32(a->qsum[t]));
-    __m128 b = _mm_mul_ps(_mm_set1_ps(a->scale[t]), _mm_cvtepi32_ps(sq));
-    __m128 r = _mm_add_ps(_mm_mul_ps(mu, _mm_set1_ps(a->sum[t])), _mm_mul_ps(alpha, b));
-    _mm_mask_storeu_ps(y + i0, lanes, r);
+    __m256 alpha = _mm256_maskz_loadu_ps(lanes, m->alpha + i0);
+    __m256 mu = _mm256_maskz_loadu_ps(lanes, m->mu + i0);
+    __m256 b = _mm256_sub_ps(_mm256_mul_ps(_mm256_set1_ps(2.0f), pos), _mm256_set1_ps(a->qsum[t]));
+    __m256 r = _mm256_add_ps(_mm256_mul_ps(mu, _mm256_set1_ps(a->sum[t])), _mm256_mul_ps(alpha, b));
+    _mm256_mask_storeu_ps(y + i0, lanes, r);
 }
 
 INLINE T512 void float_epilogue4(__m128 pos, const pb_matrix *m, const pb_acts *a, int64_t t,
@@ -68,20 +62,28 @@ INLINE T512 __m128 reduce4_ps(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
 // ---- Popcount over bit-planes, 8 interleaved rows per 512-bit vector ------------------------
 // Lane l of each vector holds word w of row 8g+l, so every lane's count belongs to one row: no
 // horizontal sums and no wasted tail chunk, whatever K is. Plane words are broadcast from memory.
+// Each word is one quantization block: its 8 plane counts are combined (plane 7 weighs −128),
+// narrowed to int32 and scaled into a float accumulator.
 
-INLINE T512_POPCNT __m256i popcount_group(const uint64_t *g, const uint64_t *planes, int64_t words) {
-    __m512i c[8];
-    for (int b = 0; b < 8; b++) c[b] = _mm512_setzero_si512();
+INLINE T512_POPCNT __m256 popcount_group(const uint64_t *g, const uint64_t *planes, const float *d,
+                                         int64_t words) {
+    __m256 pos = _mm256_setzero_ps();
     for (int64_t w = 0; w < words; w++) {
         __m512i s = _mm512_loadu_si512(g + w * 8);
-        for (int b = 0; b < 8; b++) {
-            __m512i p = _mm512_set1_epi64((long long)planes[w * 8 + b]);
-            c[b] = _mm512_add_epi64(c[b], _mm512_popcnt_epi64(_mm512_and_si512(s, p)));
-        }
+        __m512i c[8];
+        for (int b = 0; b < 8; b++)
+            c[b] = _mm512_popcnt_epi64(_mm512_and_si512(s, _mm512_set1_epi64((long long)planes[w * 8 + b])));
+        // (c0 + 2c1) + 4(c2 + 2c3) + 16((c4 + 2c5) + 4(c6 − 2c7))
+        __m512i p0 = _mm512_add_epi64(c[0], _mm512_slli_epi64(c[1], 1));
+        __m512i p1 = _mm512_add_epi64(c[2], _mm512_slli_epi64(c[3], 1));
+        __m512i p2 = _mm512_add_epi64(c[4], _mm512_slli_epi64(c[5], 1));
+        __m512i p3 = _mm512_sub_epi64(c[6], _mm512_slli_epi64(c[7], 1));
+        __m512i lo = _mm512_add_epi64(p0, _mm512_slli_epi64(p1, 2));
+        __m512i hi = _mm512_add_epi64(p2, _mm512_slli_epi64(p3, 2));
+        __m512i sum = _mm512_add_epi64(lo, _mm512_slli_epi64(hi, 4));
+        pos = _mm256_fmadd_ps(_mm256_set1_ps(d[w]), _mm256_cvtepi32_ps(_mm512_cvtepi64_epi32(sum)), pos);
     }
-    __m512i pos = c[0];
-    for (int b = 1; b < 8; b++) pos = _mm512_add_epi64(pos, _mm512_slli_epi64(c[b], (unsigned)b));
-    return _mm512_cvtepi64_epi32(pos);
+    return pos;
 }
 
 T512_POPCNT void pb_popcount_avx512(const pb_matrix *m, const pb_acts *a, int64_t r0, int64_t r1,
@@ -92,105 +94,170 @@ T512_POPCNT void pb_popcount_avx512(const pb_matrix *m, const pb_acts *a, int64_
         __mmask8 lanes = (__mmask8)row_lanes(g * 8, 8, r0, r1);
         // The group's bits (words × 64 bytes) stay in L1 while every vector streams past.
         for (int64_t t = 0; t < a->count; t++) {
-            __m256i pos = popcount_group(bits, a->planes + t * words * 8, words);
+            __m256 pos = popcount_group(bits, a->planes + t * words * 8, a->scale + t * words, words);
             int_epilogue8(pos, m, a, t, g * 8, lanes, y + t * ldy);
         }
     }
 }
 
-// ---- VNNI: vpdpbusd over the bytes u picked by the sign bits --------------------------------
-// One vector: zero-mask u with the 64 sign bits of a word (vmovdqu8{z}) and vpdpbusd it against
-// bytes of 1, which sums Σ_{set} u into 16 int32 lanes. 8 rows per block keep 8 independent
-// accumulation chains. (vpmovm2b + vpdpbusd against u is the same sum with the mask on the other
-// operand; it puts two uops per row-word on the one port that runs vpdpbusd on Intel, and was
-// 1.5× slower here for one vector.)
-// Many vectors: vpmovm2b expands a word to bytes −1/0 once and vpdpbusd reuses it against 4
-// vectors' u, accumulating −Σ_{set} u; blocks are 4 rows × 4 vectors.
-// Short blocks repeat their last row and store only the real ones.
+// ---- VNNI over the nibble layout: 16 rows × 4 columns per 64-bit word ----------------------
+// A word of the nibble layout, as a byte mask, picks 4 columns of 16 rows: vmovdqu8{z} turns it
+// into bytes 0/1 and vpdpbusd against the 4 broadcast bytes of q sums them into int32 lane l = row
+// 16g+l. 16 words make a block of 64 columns, whose exact sums are then scaled into float lanes:
+// no horizontal sums anywhere. A tile is G groups × TB vectors: the 0/1 bytes of a word are reused
+// by TB vectors and each broadcast of q by G groups; G·TB independent accumulation chains.
 
-// Row sums of 8 int32 vectors, in order: unpack/add pairs, then fold the 128-bit lanes.
-INLINE T512 __m256i reduce8_epi32(const __m512i v[8]) {
-    __m512i p[4], q[2];
-    for (int i = 0; i < 4; i++)
-        p[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]),
-                                _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
-    for (int i = 0; i < 2; i++)
-        q[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(p[2 * i], p[2 * i + 1]),
-                                _mm512_unpackhi_epi64(p[2 * i], p[2 * i + 1]));
-    // Each 128-bit lane of q[0] now holds partial sums of rows 0..3, of q[1] rows 4..7.
-    __m512i t = _mm512_add_epi32(_mm512_shuffle_i32x4(q[0], q[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                                 _mm512_shuffle_i32x4(q[0], q[1], _MM_SHUFFLE(3, 1, 3, 1)));
-    t = _mm512_shuffle_i32x4(t, t, _MM_SHUFFLE(3, 1, 2, 0));
-    return _mm256_add_epi32(_mm512_castsi512_si256(t), _mm512_extracti64x4_epi64(t, 1));
-}
-
-INLINE T512_VNNI void vnni_rows8(const pb_matrix *m, const pb_acts *a, int64_t i0, int64_t nrows,
-                                 int64_t t, __mmask8 lanes, float *y) {
-    const int64_t words = m->words;
-    const uint64_t *row[8];
-    for (int r = 0; r < 8; r++) row[r] = m->bits + (i0 + (r < nrows ? r : nrows - 1)) * words;
-    const uint8_t *u = a->u + t * a->stride;
-    const __m512i ones = _mm512_set1_epi8(1);
-
-    __m512i acc[8];
-    for (int r = 0; r < 8; r++) acc[r] = _mm512_setzero_si512();
+INLINE T512_VNNI void vnni_tile(const pb_matrix *m, const pb_acts *a, int64_t g0, const int G,
+                                int64_t t0, const int TB, int64_t r0, int64_t r1, float *y,
+                                int64_t ldy) {
+    const int64_t words = m->words, chunks = words * 16;
+    const __m512i one = _mm512_set1_epi8(1);
+    const uint64_t *nib[4];
+    for (int g = 0; g < G; g++) nib[g] = m->nibbles + (g0 + g) * chunks;
+    const int8_t *q[8];
+    const float *d[8];
+    for (int t = 0; t < TB; t++) {
+        q[t] = a->q + (t0 + t) * a->stride;
+        d[t] = a->scale + (t0 + t) * words;
+    }
+    __m512 pos[4][8];
+    for (int g = 0; g < G; g++)
+        for (int t = 0; t < TB; t++) pos[g][t] = _mm512_setzero_ps();
     for (int64_t w = 0; w < words; w++) {
-        __m512i uv = _mm512_loadu_si512(u + w * 64);
-        for (int r = 0; r < 8; r++) {
-            __mmask64 k = _load_mask64((__mmask64 *)(row[r] + w));
-            acc[r] = _mm512_dpbusd_epi32(acc[r], _mm512_maskz_mov_epi8(k, uv), ones);
+        __m512i s[4][8];
+        for (int g = 0; g < G; g++)
+            for (int t = 0; t < TB; t++) s[g][t] = _mm512_setzero_si512();
+        for (int c = 0; c < 16; c++) {
+            __m512i qb[8];
+            for (int t = 0; t < TB; t++) {
+                int32_t v;
+                memcpy(&v, q[t] + w * 64 + 4 * c, 4);
+                qb[t] = _mm512_set1_epi32(v);
+            }
+            for (int g = 0; g < G; g++) {
+                __m512i bytes = _mm512_maskz_mov_epi8(_load_mask64((__mmask64 *)(nib[g] + w * 16 + c)), one);
+                for (int t = 0; t < TB; t++) s[g][t] = _mm512_dpbusd_epi32(s[g][t], bytes, qb[t]);
+            }
+        }
+        for (int t = 0; t < TB; t++) {
+            __m512 dw = _mm512_set1_ps(d[t][w]);
+            for (int g = 0; g < G; g++) pos[g][t] = _mm512_fmadd_ps(dw, _mm512_cvtepi32_ps(s[g][t]), pos[g][t]);
         }
     }
-    int_epilogue8(reduce8_epi32(acc), m, a, t, i0, lanes, y);
-}
-
-INLINE T512_VNNI void vnni_rows4_vectors4(const pb_matrix *m, const pb_acts *a, int64_t i0,
-                                          int64_t nrows, int64_t t0, __mmask8 lanes, float *y,
-                                          int64_t ldy) {
-    const int64_t words = m->words;
-    const uint64_t *row[4];
-    for (int r = 0; r < 4; r++) row[r] = m->bits + (i0 + (r < nrows ? r : nrows - 1)) * words;
-    const uint8_t *u[4];
-    for (int v = 0; v < 4; v++) u[v] = a->u + (t0 + v) * a->stride;
-
-    __m512i acc[4][4];   // [vector][row]
-    for (int v = 0; v < 4; v++)
-        for (int r = 0; r < 4; r++) acc[v][r] = _mm512_setzero_si512();
-    for (int64_t w = 0; w < words; w++) {
-        __m512i uv[4];
-        for (int v = 0; v < 4; v++) uv[v] = _mm512_loadu_si512(u[v] + w * 64);
-        for (int r = 0; r < 4; r++) {
-            __m512i s = _mm512_movm_epi8(_load_mask64((__mmask64 *)(row[r] + w)));
-            for (int v = 0; v < 4; v++) acc[v][r] = _mm512_dpbusd_epi32(acc[v][r], uv[v], s);
-        }
-    }
-    for (int v = 0; v < 4; v += 2) {
-        // Rows 0..3 of vectors v and v+1 → [pos(v, 0..3), pos(v+1, 0..3)].
-        const __m512i pair[8] = {acc[v][0], acc[v][1], acc[v][2], acc[v][3],
-                                 acc[v + 1][0], acc[v + 1][1], acc[v + 1][2], acc[v + 1][3]};
-        __m256i neg = reduce8_epi32(pair);
-        __m256i pos = _mm256_sub_epi32(_mm256_setzero_si256(), neg);
-        int_epilogue4(_mm256_castsi256_si128(pos), m, a, t0 + v, i0, lanes, y + (t0 + v) * ldy);
-        int_epilogue4(_mm256_extracti128_si256(pos, 1), m, a, t0 + v + 1, i0, lanes, y + (t0 + v + 1) * ldy);
+    for (int g = 0; g < G; g++) {
+        int64_t i0 = (g0 + g) * 16;
+        __mmask16 lanes = (__mmask16)row_lanes(i0, 16, r0, r1);
+        for (int t = 0; t < TB; t++) int_epilogue16(pos[g][t], m, a, t0 + t, i0, lanes, y + (t0 + t) * ldy);
     }
 }
 
 T512_VNNI void pb_vnni_avx512(const pb_matrix *m, const pb_acts *a, int64_t r0, int64_t r1,
                               float *y, int64_t ldy) {
-    int64_t t = 0;
-    if (a->count >= 4) {
-        for (int64_t i = r0; i < r1; i += 4) {
-            int64_t n = r1 - i < 4 ? r1 - i : 4;
-            for (int64_t t0 = 0; t0 + 4 <= a->count; t0 += 4)
-                vnni_rows4_vectors4(m, a, i, n, t0, (__mmask8)((1u << n) - 1), y, ldy);
+    const int64_t g1 = (r1 + 15) / 16;
+    if (a->count == 1) {
+        // One vector: four groups (64 rows) at a time for four independent chains.
+        int64_t g = r0 / 16;
+        for (; g + 4 <= g1; g += 4) vnni_tile(m, a, g, 4, 0, 1, r0, r1, y, ldy);
+        switch (g1 - g) {
+        case 3: vnni_tile(m, a, g, 3, 0, 1, r0, r1, y, ldy); break;
+        case 2: vnni_tile(m, a, g, 2, 0, 1, r0, r1, y, ldy); break;
+        case 1: vnni_tile(m, a, g, 1, 0, 1, r0, r1, y, ldy); break;
+        default: break;
         }
-        t = a->count / 4 * 4;
+        return;
     }
-    for (; t < a->count; t++)
-        for (int64_t i = r0; i < r1; i += 8) {
-            int64_t n = r1 - i < 8 ? r1 - i : 8;
-            vnni_rows8(m, a, i, n, t, (__mmask8)((1u << n) - 1), y + t * ldy);
+    // Many vectors: one group × 8 vectors, the group's words reused from L1 by every vector.
+    for (int64_t g = r0 / 16; g < g1; g++) {
+        int64_t t = 0;
+        for (; t + 8 <= a->count; t += 8) vnni_tile(m, a, g, 1, t, 8, r0, r1, y, ldy);
+        if (t + 4 <= a->count) {
+            vnni_tile(m, a, g, 1, t, 4, r0, r1, y, ldy);
+            t += 4;
         }
+        if (t + 2 <= a->count) {
+            vnni_tile(m, a, g, 1, t, 2, r0, r1, y, ldy);
+            t += 2;
+        }
+        if (t < a->count) vnni_tile(m, a, g, 1, t, 1, r0, r1, y, ldy);
+    }
+}
+
+// ---- q8 matrices: vpdpbusd of u = q + 128 against the interleaved weights ------------------
+// A 64-byte chunk holds 4 columns of 16 rows (byte 4l+b = row l, column 4c+b), so vpdpbusd of
+// the 4 broadcast bytes of u (unsigned) against it (signed, straight from memory) sums into int32
+// lane l = row 16g+l. u = q + 128 adds 128·Σ w over the block, which the block's accumulators
+// start from the negative of (pb_q8.corr): after 16 chunks they hold S_w exactly. A tile is
+// G groups × TB vectors.
+
+INLINE T512_VNNI void q8_tile(const pb_q8 *m, const pb_acts *a, int64_t g0, const int G, int64_t t0,
+                              const int TB, int64_t r0, int64_t r1, float *y, int64_t ldy) {
+    const int64_t words = m->words;
+    const int8_t *wg[4];
+    const int32_t *cg[4];
+    for (int g = 0; g < G; g++) {
+        wg[g] = m->w + (g0 + g) * words * 16 * 64;
+        cg[g] = m->corr + (g0 + g) * words * 16;
+    }
+    __m512 pos[4][8];
+    for (int g = 0; g < G; g++)
+        for (int t = 0; t < TB; t++) pos[g][t] = _mm512_setzero_ps();
+    for (int64_t w = 0; w < words; w++) {
+        __m512i s[4][8];
+        for (int g = 0; g < G; g++) {
+            __m512i c0 = _mm512_loadu_si512(cg[g] + w * 16);
+            for (int t = 0; t < TB; t++) s[g][t] = c0;
+        }
+        for (int c = 0; c < 16; c++) {
+            __m512i ub[8];
+            for (int t = 0; t < TB; t++) {
+                int32_t v;
+                memcpy(&v, a->u + (t0 + t) * a->stride + w * 64 + 4 * c, 4);
+                ub[t] = _mm512_set1_epi32(v);
+            }
+            for (int g = 0; g < G; g++) {
+                __m512i wv = _mm512_loadu_si512(wg[g] + (w * 16 + c) * 64);
+                for (int t = 0; t < TB; t++) s[g][t] = _mm512_dpbusd_epi32(s[g][t], ub[t], wv);
+            }
+        }
+        for (int t = 0; t < TB; t++) {
+            __m512 dw = _mm512_set1_ps(a->scale[(t0 + t) * words + w]);
+            for (int g = 0; g < G; g++) pos[g][t] = _mm512_fmadd_ps(dw, _mm512_cvtepi32_ps(s[g][t]), pos[g][t]);
+        }
+    }
+    for (int g = 0; g < G; g++) {
+        int64_t i0 = (g0 + g) * 16;
+        __mmask16 lanes = (__mmask16)row_lanes(i0, 16, r0, r1);
+        __m512 sc = _mm512_maskz_loadu_ps(lanes, m->scale + i0);
+        for (int t = 0; t < TB; t++) _mm512_mask_storeu_ps(y + (t0 + t) * ldy + i0, lanes, _mm512_mul_ps(sc, pos[g][t]));
+    }
+}
+
+T512_VNNI void pb_q8_avx512(const pb_q8 *m, const pb_acts *a, int64_t r0, int64_t r1, float *y,
+                            int64_t ldy) {
+    const int64_t g1 = (r1 + 15) / 16;
+    if (a->count == 1) {
+        int64_t g = r0 / 16;
+        for (; g + 4 <= g1; g += 4) q8_tile(m, a, g, 4, 0, 1, r0, r1, y, ldy);
+        switch (g1 - g) {
+        case 3: q8_tile(m, a, g, 3, 0, 1, r0, r1, y, ldy); break;
+        case 2: q8_tile(m, a, g, 2, 0, 1, r0, r1, y, ldy); break;
+        case 1: q8_tile(m, a, g, 1, 0, 1, r0, r1, y, ldy); break;
+        default: break;
+        }
+        return;
+    }
+    // Many vectors: two groups × 4 vectors; the groups' chunks stay in L1 for every vector.
+    for (int64_t g = r0 / 16; g < g1; g += 2) {
+        const int G = g + 2 <= g1 ? 2 : 1;
+        int64_t t = 0;
+        if (G == 2) {
+            for (; t + 4 <= a->count; t += 4) q8_tile(m, a, g, 2, t, 4, r0, r1, y, ldy);
+            for (; t < a->count; t++) q8_tile(m, a, g, 2, t, 1, r0, r1, y, ldy);
+        } else {
+            for (; t + 4 <= a->count; t += 4) q8_tile(m, a, g, 1, t, 4, r0, r1, y, ldy);
+            for (; t < a->count; t++) q8_tile(m, a, g, 1, t, 1, r0, r1, y, ldy);
+        }
+    }
 }
 
 // ---- Masked float: add x under the sign mask, 4 rows × 64 columns per step -----------------
@@ -249,52 +316,118 @@ T512 static float load_float_avx512(const float *x, int64_t k, int64_t padded, f
     return (float)_mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
 }
 
-T512 static void quantize_avx512(const float *x, int64_t k, int64_t padded, uint8_t *u,
-                                 float *scale, int32_t *qsum) {
-    __m512 mx = _mm512_setzero_ps();
-    for (int64_t j = 0; j < k; j += 16)
-        mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_maskz_loadu_ps(tail16(k - j), x + j)));
-    float id;
-    float d = pb_quantize_scale(_mm512_reduce_max_ps(mx), &id);
-
-    const __m512 vid = _mm512_set1_ps(id);
+T512 static void quantize_avx512(const float *x, int64_t k, int64_t padded, int8_t *q, uint8_t *u,
+                                 float *scale, float *qsum) {
     const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
-    const __m512i offset = _mm512_set1_epi32(128);
-    __m512i acc = _mm512_setzero_si512();
-    for (int64_t j = 0; j < k; j += 16) {
-        __mmask16 lanes = tail16(k - j);
-        // cvtps2dq rounds half to even under the default MXCSR, like rintf in the scalar twin.
-        __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, x + j), vid));
-        q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
-        acc = _mm512_add_epi32(acc, q);   // masked-off lanes loaded 0 and so are 0
-        _mm_mask_storeu_epi8(u + j, lanes, _mm512_cvtepi32_epi8(_mm512_add_epi32(q, offset)));
+    const __m512i offset = _mm512_set1_epi8((char)0x80);
+    double total = 0;
+    for (int64_t w = 0; w < padded / 64; w++) {
+        const int64_t j0 = w * 64;
+        __m512 v[4];
+        __m512 mx = _mm512_setzero_ps();
+        for (int p = 0; p < 4; p++) {
+            int64_t left = k - j0 - 16 * p;
+            v[p] = _mm512_maskz_loadu_ps(left <= 0 ? 0 : tail16(left), x + j0 + 16 * p);
+            mx = _mm512_max_ps(mx, _mm512_abs_ps(v[p]));
+        }
+        float id;
+        float d = pb_quantize_scale(_mm512_reduce_max_ps(mx), &id);
+        const __m512 vid = _mm512_set1_ps(id);
+        __m512i acc = _mm512_setzero_si512();
+        __m128i bytes[4];
+        for (int p = 0; p < 4; p++) {
+            // cvtps2dq rounds half to even under the default MXCSR, like rintf in the scalar twin.
+            __m512i qi = _mm512_cvtps_epi32(_mm512_mul_ps(v[p], vid));
+            qi = _mm512_min_epi32(_mm512_max_epi32(qi, lo), hi);
+            acc = _mm512_add_epi32(acc, qi);   // lanes past k loaded 0 and so are 0
+            bytes[p] = _mm512_cvtepi32_epi8(qi);
+        }
+        __m512i all = _mm512_inserti64x4(
+            _mm512_castsi256_si512(_mm256_inserti128_si256(_mm256_castsi128_si256(bytes[0]), bytes[1], 1)),
+            _mm256_inserti128_si256(_mm256_castsi128_si256(bytes[2]), bytes[3], 1), 1);
+        _mm512_storeu_si512(q + j0, all);
+        if (u) _mm512_storeu_si512(u + j0, _mm512_xor_si512(all, offset));
+        scale[w] = d;
+        total += (double)d * (double)_mm512_reduce_add_epi32(acc);
     }
-    memset(u + k, 0, (size_t)(padded - k));
-    *scale = d;
-    *qsum = _mm512_reduce_add_epi32(acc);
+    *qsum = (float)total;
 }
 
 // vptestmb of 64 bytes against 1<<b yields plane b's 64-bit word directly.
-T512 static void bitplanes_avx512(const uint8_t *u, int64_t words, uint64_t *planes) {
+T512 static void bitplanes_avx512(const int8_t *q, int64_t words, uint64_t *planes) {
     for (int64_t w = 0; w < words; w++) {
-        __m512i v = _mm512_loadu_si512(u + w * 64);
+        __m512i v = _mm512_loadu_si512(q + w * 64);
         for (int b = 0; b < 8; b++)
             planes[w * 8 + b] = _cvtmask64_u64(_mm512_test_epi8_mask(v, _mm512_set1_epi8((char)(1 << b))));
     }
 }
 
-// 16 salient entries per step: gather x at the columns, widen the binary16 coefficients.
-T512 static void sparse_avx512(const pb_sparse *s, const float *x, int64_t ldx, int64_t count,
-                               int64_t r0, int64_t r1, float *y, int64_t ldy) {
+// Batched: a row's entries against NV·16 vectors of the transposed copy (each entry is a broadcast
+// coefficient times a contiguous run of x[col] over the vectors), for a tile of PB_SPARSE_ROWS rows
+// whose results go to a transposed tile yt (row r's vectors at yt[r·64 …]), added into y at the
+// end in y's order. Coefficients are widened from binary16 16 at a time and broadcast from memory;
+// even and odd entries feed two accumulator sets, so 2·NV multiply-add chains are in flight.
+INLINE T512 void sparse_tile_batch(const pb_sparse *s, int64_t i0, int64_t nr, const float *xt,
+                                   int64_t ldxt, const int NV, float *yt) {
+    float c16[16] __attribute__((aligned(64)));
+    for (int64_t r = 0; r < nr; r++) {
+        __m512 even[4], odd[4];
+        for (int v = 0; v < NV; v++) even[v] = odd[v] = _mm512_setzero_ps();
+        const int64_t end = s->start[i0 + r + 1];
+        for (int64_t e = s->start[i0 + r]; e < end; e += 16) {
+            const int64_t n = end - e < 16 ? end - e : 16;
+            _mm512_store_ps(c16, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(tail16(n), s->coef + e)));
+            int64_t j = 0;
+            for (; j + 2 <= n; j += 2) {
+                const __m512 c0 = _mm512_set1_ps(c16[j]), c1 = _mm512_set1_ps(c16[j + 1]);
+                const float *x0 = xt + (int64_t)s->col[e + j] * ldxt;
+                const float *x1 = xt + (int64_t)s->col[e + j + 1] * ldxt;
+                for (int v = 0; v < NV; v++) {
+                    even[v] = _mm512_fmadd_ps(c0, _mm512_loadu_ps(x0 + 16 * v), even[v]);
+                    odd[v] = _mm512_fmadd_ps(c1, _mm512_loadu_ps(x1 + 16 * v), odd[v]);
+                }
+            }
+            if (j < n) {
+                const __m512 c0 = _mm512_set1_ps(c16[j]);
+                const float *x0 = xt + (int64_t)s->col[e + j] * ldxt;
+                for (int v = 0; v < NV; v++) even[v] = _mm512_fmadd_ps(c0, _mm512_loadu_ps(x0 + 16 * v), even[v]);
+            }
+        }
+        for (int v = 0; v < NV; v++) _mm512_store_ps(yt + r * 64 + 16 * v, _mm512_add_ps(even[v], odd[v]));
+    }
+}
+
+// One vector: 16 salient entries per step, gather x at the columns, widen the binary16 coefficients.
+T512 static void sparse_avx512(const pb_sparse *s, const float *x, int64_t ldx, const float *xt,
+                               int64_t ldxt, int64_t count, int64_t r0, int64_t r1, float *y,
+                               int64_t ldy) {
+    if (xt && count > 1) {
+        float yt[PB_SPARSE_ROWS * 64] __attribute__((aligned(64)));
+        for (int64_t t0 = 0; t0 < count; t0 += 64) {
+            const int64_t nt = count - t0 < 64 ? count - t0 : 64;
+            for (int64_t i0 = r0; i0 < r1; i0 += PB_SPARSE_ROWS) {
+                const int64_t nr = r1 - i0 < PB_SPARSE_ROWS ? r1 - i0 : PB_SPARSE_ROWS;
+                switch ((nt + 15) / 16) {
+                case 1: sparse_tile_batch(s, i0, nr, xt + t0, ldxt, 1, yt); break;
+                case 2: sparse_tile_batch(s, i0, nr, xt + t0, ldxt, 2, yt); break;
+                case 3: sparse_tile_batch(s, i0, nr, xt + t0, ldxt, 3, yt); break;
+                default: sparse_tile_batch(s, i0, nr, xt + t0, ldxt, 4, yt); break;
+                }
+                for (int64_t t = 0; t < nt; t++)
+                    for (int64_t r = 0; r < nr; r++) y[(t0 + t) * ldy + i0 + r] += yt[r * 64 + t];
+            }
+        }
+        return;
+    }
     for (int64_t i = r0; i < r1; i++) {
         const int64_t begin = s->start[i], end = s->start[i + 1];
         for (int64_t t = 0; t < count; t++) {
-            const float *xt = x + t * ldx;
+            const float *xr = x + t * ldx;
             __m512 acc = _mm512_setzero_ps();
             for (int64_t e = begin; e < end; e += 16) {
                 __mmask16 lanes = tail16(end - e);
                 __m512i col = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(lanes, s->col + e));
-                __m512 xv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), lanes, col, xt, 4);
+                __m512 xv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), lanes, col, xr, 4);
                 __m512 c = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(lanes, s->coef + e));
                 acc = _mm512_fmadd_ps(c, xv, acc);
             }

@@ -45,28 +45,28 @@ typedef struct variant_info {
     int64_t row_block;
 } variant_info;
 
-#define INT_BYTES PB_NEEDS_BYTES
+#define INT_BYTES (PB_NEEDS_BYTES | PB_NEEDS_NIBBLES)
 #define INT_PLANES (PB_NEEDS_PLANES | PB_NEEDS_INTERLEAVE)
 static const variant_info variants[PB_VARIANT_COUNT] = {
     [PB_SCALAR_POPCOUNT] = {"scalarPopcount", pb_popcount_scalar, PB_ISA_SCALAR, 0, PB_NEEDS_PLANES,
                             PB_SCALAR_POPCOUNT, 1},
-    [PB_SCALAR_DOT] = {"scalarDot", pb_dot_scalar, PB_ISA_SCALAR, 0, INT_BYTES, PB_SCALAR_DOT, 1},
+    [PB_SCALAR_DOT] = {"scalarDot", pb_dot_scalar, PB_ISA_SCALAR, 0, PB_NEEDS_BYTES, PB_SCALAR_DOT, 1},
     [PB_SCALAR_FLOAT] = {"scalarFloat", pb_float_scalar, PB_ISA_SCALAR, 0, PB_NEEDS_FLOAT,
                          PB_SCALAR_FLOAT, 1},
     [PB_AVX2_POPCOUNT] = {"avx2Popcount", pb_popcount_avx2, PB_ISA_AVX2, 0, INT_PLANES,
                           PB_SCALAR_POPCOUNT, 8},
-    [PB_AVX2_DOT] = {"avx2Dot", pb_dot_avx2, PB_ISA_AVX2, 0, INT_BYTES, PB_SCALAR_DOT, 4},
+    [PB_AVX2_DOT] = {"avx2Dot", pb_dot_avx2, PB_ISA_AVX2, 0, INT_BYTES, PB_SCALAR_DOT, 16},
     [PB_AVX2_FLOAT] = {"avx2Float", pb_float_avx2, PB_ISA_AVX2, 0, PB_NEEDS_FLOAT, PB_SCALAR_FLOAT, 4},
     [PB_AVX512_POPCOUNT] = {"avx512Popcount", pb_popcount_avx512, PB_ISA_AVX512,
                             PB_CPU_AVX512VPOPCNTDQ, INT_PLANES, PB_SCALAR_POPCOUNT, 8},
     [PB_AVX512_VNNI] = {"avx512VNNI", pb_vnni_avx512, PB_ISA_AVX512, PB_CPU_AVX512VNNI, INT_BYTES,
-                        PB_SCALAR_DOT, 8},
+                        PB_SCALAR_DOT, 16},
     [PB_AVX512_FLOAT] = {"avx512MaskedFloat", pb_float_avx512, PB_ISA_AVX512, 0, PB_NEEDS_FLOAT,
                          PB_SCALAR_FLOAT, 4},
 };
 
 // Fastest first, as measured by KernelBenchmark (VNNI and popcount tie for one vector on AVX-512
-// machines; VNNI wins for many vectors and needs neither bit-planes nor an interleaved copy).
+// machines; VNNI wins for many vectors and needs no bit-planes).
 static const pb_variant preference[] = {
     PB_AVX512_VNNI, PB_AVX512_POPCOUNT, PB_AVX2_DOT, PB_AVX2_POPCOUNT, PB_SCALAR_POPCOUNT,
 };
@@ -78,6 +78,26 @@ pb_isa pb_variant_isa(pb_variant v) { return variants[v].isa; }
 pb_variant pb_variant_reference(pb_variant v) { return variants[v].reference; }
 int64_t pb_variant_row_block(pb_variant v) { return variants[v].row_block; }
 
+typedef struct q8_info {
+    const char *name;
+    pb_q8_fn fn;
+    pb_isa isa;
+    uint32_t extra;
+    int64_t row_block;
+} q8_info;
+
+static const q8_info q8_variants[PB_Q8_VARIANT_COUNT] = {
+    [PB_Q8_SCALAR] = {"scalar", pb_q8_scalar, PB_ISA_SCALAR, 0, 1},
+    [PB_Q8_AVX2] = {"avx2", pb_q8_avx2, PB_ISA_AVX2, 0, 16},
+    [PB_Q8_AVX512_VNNI] = {"avx512VNNI", pb_q8_avx512, PB_ISA_AVX512, PB_CPU_AVX512VNNI, 16},
+};
+
+const char *pb_q8_variant_name(pb_q8_variant v) { return q8_variants[v].name; }
+uint32_t pb_q8_variant_requires(pb_q8_variant v) {
+    return isa_requires[q8_variants[v].isa] | q8_variants[v].extra;
+}
+int64_t pb_q8_variant_row_block(pb_q8_variant v) { return q8_variants[v].row_block; }
+
 static pb_dispatch table;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
@@ -87,6 +107,12 @@ static void fill(uint32_t features) {
     for (int v = 0; v < PB_VARIANT_COUNT; v++) {
         uint32_t need = pb_variant_requires((pb_variant)v);
         t.kernel[v] = (features & need) == need ? variants[v].fn : NULL;
+    }
+    t.best_q8 = PB_Q8_SCALAR;
+    for (int v = 0; v < PB_Q8_VARIANT_COUNT; v++) {   // declared slowest first
+        uint32_t need = pb_q8_variant_requires((pb_q8_variant)v);
+        t.q8_kernel[v] = (features & need) == need ? q8_variants[v].fn : NULL;
+        if (t.q8_kernel[v]) t.best_q8 = (pb_q8_variant)v;
     }
     t.best_isa = PB_ISA_SCALAR;
     for (int i = 0; i < PB_ISA_COUNT; i++) {
@@ -112,6 +138,10 @@ const pb_dispatch *pb_table(void) {
 
 pb_kernel_fn pb_table_kernel(pb_variant v) {
     return v >= 0 && v < PB_VARIANT_COUNT ? pb_table()->kernel[v] : NULL;
+}
+
+pb_q8_fn pb_table_q8(pb_q8_variant v) {
+    return v >= 0 && v < PB_Q8_VARIANT_COUNT ? pb_table()->q8_kernel[v] : NULL;
 }
 
 const pb_helpers *pb_table_helpers(pb_isa isa) {

@@ -15,32 +15,41 @@ static inline int popcount64(uint64_t v) {
 
 // ---- Kernels -------------------------------------------------------------------------------
 
-// pos = Σ_b 2^b · popcount(S AND U_b): each set sign bit picks up every set bit of its u.
+// S_w = Σ_b ±2^b · popcount(S AND Q_b) over the two's complement planes of q (plane 7 weighs −128).
 void pb_popcount_scalar(const pb_matrix *m, const pb_acts *a, int64_t r0, int64_t r1, float *y,
                         int64_t ldy) {
     for (int64_t t = 0; t < a->count; t++) {
         const uint64_t *planes = a->planes + t * a->words * 8;
+        const float *d = a->scale + t * a->words;
         for (int64_t i = r0; i < r1; i++) {
             const uint64_t *row = m->bits + i * m->words;
-            int32_t pos = 0;
-            for (int64_t w = 0; w < m->words; w++)
-                for (int b = 0; b < 8; b++) pos += popcount64(row[w] & planes[w * 8 + b]) << b;
-            y[t * ldy + i] = pb_int_epilogue(pos, m->ones[i], a, t, m->alpha[i], m->mu[i]);
+            float pos = 0;
+            for (int64_t w = 0; w < m->words; w++) {
+                int32_t c[8];
+                for (int b = 0; b < 8; b++) c[b] = popcount64(row[w] & planes[w * 8 + b]);
+                pos = pb_block_step(pos, d[w], pb_planes_sum(c));
+            }
+            y[t * ldy + i] = pb_int_epilogue(pos, a, t, m->alpha[i], m->mu[i]);
         }
     }
 }
 
-// pos = Σ_{bit j set} u_j, one byte at a time.
+// S_w = Σ_{bit j set, j ∈ w} q_j, one byte at a time.
 void pb_dot_scalar(const pb_matrix *m, const pb_acts *a, int64_t r0, int64_t r1, float *y,
                    int64_t ldy) {
     for (int64_t t = 0; t < a->count; t++) {
-        const uint8_t *u = a->u + t * a->stride;
+        const int8_t *q = a->q + t * a->stride;
+        const float *d = a->scale + t * a->words;
         for (int64_t i = r0; i < r1; i++) {
             const uint64_t *row = m->bits + i * m->words;
-            int32_t pos = 0;
-            for (int64_t j = 0; j < m->words * 64; j++)
-                if ((row[j >> 6] >> (j & 63)) & 1) pos += u[j];
-            y[t * ldy + i] = pb_int_epilogue(pos, m->ones[i], a, t, m->alpha[i], m->mu[i]);
+            float pos = 0;
+            for (int64_t w = 0; w < m->words; w++) {
+                int32_t s = 0;
+                for (int64_t l = 0; l < 64; l++)
+                    if ((row[w] >> l) & 1) s += q[w * 64 + l];
+                pos = pb_block_step(pos, d[w], s);
+            }
+            y[t * ldy + i] = pb_int_epilogue(pos, a, t, m->alpha[i], m->mu[i]);
         }
     }
 }
@@ -64,7 +73,7 @@ void pb_float_scalar(const pb_matrix *m, const pb_acts *a, int64_t r0, int64_t r
 
 float pb_quantize_scale(float amax, float *inv) {
     float id = 127.0f / amax;
-    // An all-zero vector, or one so small that 127/max overflows, quantizes to zeros with d = 0.
+    // An all-zero block, or one so small that 127/max overflows, quantizes to zeros with d = 0.
     if (!(amax > 0) || isinf(id)) {
         *inv = 0;
         return 0;
@@ -83,30 +92,38 @@ static float load_float_scalar(const float *x, int64_t k, int64_t padded, float 
     return (float)s;
 }
 
-static void quantize_scalar(const float *x, int64_t k, int64_t padded, uint8_t *u, float *scale,
-                            int32_t *qsum) {
-    float amax = 0;
-    for (int64_t j = 0; j < k; j++) amax = fmaxf(amax, fabsf(x[j]));
-    float id;
-    float d = pb_quantize_scale(amax, &id);
-    int32_t s = 0;
-    for (int64_t j = 0; j < k; j++) {
-        // rintf rounds half to even under the default rounding mode, as cvtps2dq does.
-        int32_t q = (int32_t)rintf(x[j] * id);
-        q = q < -127 ? -127 : (q > 127 ? 127 : q);
-        u[j] = (uint8_t)(q + 128);
-        s += q;
+static void quantize_scalar(const float *x, int64_t k, int64_t padded, int8_t *q, uint8_t *u,
+                            float *scale, float *qsum) {
+    const int64_t words = padded / 64;
+    double total = 0;
+    for (int64_t w = 0; w < words; w++) {
+        int64_t j0 = w * 64, j1 = j0 + 64 < k ? j0 + 64 : k;
+        float amax = 0;
+        for (int64_t j = j0; j < j1; j++) amax = fmaxf(amax, fabsf(x[j]));
+        float id;
+        scale[w] = pb_quantize_scale(amax, &id);
+        int32_t s = 0;
+        for (int64_t j = j0; j < j0 + 64; j++) {
+            int32_t v = 0;
+            if (j < j1) {
+                // rintf rounds half to even under the default rounding mode, as cvtps2dq does.
+                v = (int32_t)rintf(x[j] * id);
+                v = v < -127 ? -127 : (v > 127 ? 127 : v);
+            }
+            q[j] = (int8_t)v;
+            if (u) u[j] = (uint8_t)(v + 128);
+            s += v;
+        }
+        total += (double)scale[w] * (double)s;   // exact product; sum in block order
     }
-    memset(u + k, 0, (size_t)(padded - k));
-    *scale = d;
-    *qsum = s;
+    *qsum = (float)total;
 }
 
-static void bitplanes_scalar(const uint8_t *u, int64_t words, uint64_t *planes) {
+static void bitplanes_scalar(const int8_t *q, int64_t words, uint64_t *planes) {
     for (int64_t w = 0; w < words; w++)
         for (int b = 0; b < 8; b++) {
             uint64_t p = 0;
-            for (int l = 0; l < 64; l++) p |= (uint64_t)((u[w * 64 + l] >> b) & 1) << l;
+            for (int l = 0; l < 64; l++) p |= (uint64_t)(((uint8_t)q[w * 64 + l] >> b) & 1) << l;
             planes[w * 8 + b] = p;
         }
 }
@@ -129,14 +146,17 @@ float pb_half_to_float(uint16_t h) {
     return f;
 }
 
-static void sparse_scalar(const pb_sparse *s, const float *x, int64_t ldx, int64_t count,
-                          int64_t r0, int64_t r1, float *y, int64_t ldy) {
+static void sparse_scalar(const pb_sparse *s, const float *x, int64_t ldx, const float *xt,
+                          int64_t ldxt, int64_t count, int64_t r0, int64_t r1, float *y,
+                          int64_t ldy) {
+    (void)xt;
+    (void)ldxt;
     for (int64_t i = r0; i < r1; i++)
         for (int64_t t = 0; t < count; t++) {
-            const float *xt = x + t * ldx;
+            const float *xr = x + t * ldx;
             float acc = 0;
             for (uint32_t e = s->start[i]; e < s->start[i + 1]; e++)
-                acc += pb_half_to_float(s->coef[e]) * xt[s->col[e]];
+                acc += pb_half_to_float(s->coef[e]) * xr[s->col[e]];
             y[t * ldy + i] += acc;
         }
 }
@@ -166,4 +186,77 @@ void pb_interleave8(const uint64_t *bits, int64_t rows, int64_t words, uint64_t 
                 int64_t i = g * 8 + l;
                 bits8[(g * words + w) * 8 + l] = i < rows ? bits[i * words + w] : 0;
             }
+}
+
+void pb_interleave_nibbles(const uint64_t *bits, int64_t rows, int64_t words, uint64_t *nibbles) {
+    int64_t groups = (rows + 15) / 16;
+    for (int64_t g = 0; g < groups; g++)
+        for (int64_t c = 0; c < words * 16; c++) {
+            uint64_t v = 0;
+            for (int64_t l = 0; l < 16; l++) {
+                int64_t i = g * 16 + l;
+                if (i < rows) v |= ((bits[i * words + c / 16] >> (4 * (c % 16))) & 0xf) << (4 * l);
+            }
+            nibbles[g * words * 16 + c] = v;
+        }
+}
+
+void pb_transpose(const float *x, int64_t ldx, int64_t count, int64_t k, float *xt, int64_t ldxt) {
+    // 16×16 tiles keep both sides' cache lines in L1.
+    for (int64_t j0 = 0; j0 < k; j0 += 16)
+        for (int64_t t0 = 0; t0 < ldxt; t0 += 16)
+            for (int64_t j = j0; j < j0 + 16 && j < k; j++)
+                for (int64_t t = t0; t < t0 + 16; t++) xt[j * ldxt + t] = t < count ? x[t * ldx + j] : 0;
+}
+
+// ---- q8 matrices ---------------------------------------------------------------------------
+
+static inline const int8_t *q8_at(const pb_q8 *m, int64_t i, int64_t j) {
+    return m->w + ((i / 16) * m->words * 16 + j / 4) * 64 + (i % 16) * 4 + j % 4;
+}
+
+// S_w = Σ_{j∈w} wᵢⱼ·qⱼ in int32, one byte at a time.
+void pb_q8_scalar(const pb_q8 *m, const pb_acts *a, int64_t r0, int64_t r1, float *y, int64_t ldy) {
+    for (int64_t t = 0; t < a->count; t++) {
+        const int8_t *q = a->q + t * a->stride;
+        const float *d = a->scale + t * a->words;
+        for (int64_t i = r0; i < r1; i++) {
+            float pos = 0;
+            for (int64_t w = 0; w < m->words; w++) {
+                int32_t s = 0;
+                for (int64_t j = w * 64; j < w * 64 + 64; j++) s += (int32_t)*q8_at(m, i, j) * q[j];
+                pos = pb_block_step(pos, d[w], s);
+            }
+            y[t * ldy + i] = m->scale[i] * pos;
+        }
+    }
+}
+
+int64_t pb_q8_interleave(const int8_t *w, int64_t rows, int64_t k, int8_t *w16, int32_t *corr) {
+    const int64_t words = (k + 63) / 64, groups = (rows + 15) / 16;
+    int64_t bad = -1;
+    for (int64_t g = 0; g < groups; g++)
+        for (int64_t c = 0; c < words * 16; c++)
+            for (int64_t l = 0; l < 16; l++)
+                for (int64_t b = 0; b < 4; b++) {
+                    int64_t i = g * 16 + l, j = c * 4 + b;
+                    int8_t v = i < rows && j < k ? w[i * k + j] : 0;
+                    if (v == -128 && bad < 0) bad = i;
+                    w16[(g * words * 16 + c) * 64 + l * 4 + b] = v;
+                }
+    for (int64_t g = 0; g < groups; g++)
+        for (int64_t blk = 0; blk < words; blk++)
+            for (int64_t l = 0; l < 16; l++) {
+                int64_t i = g * 16 + l;
+                int32_t s = 0;
+                for (int64_t j = blk * 64; j < blk * 64 + 64 && j < k; j++)
+                    if (i < rows) s += w[i * k + j];
+                corr[(g * words + blk) * 16 + l] = -128 * s;
+            }
+    return bad;
+}
+
+void pb_q8_row(const pb_q8 *m, int64_t i, float *out) {
+    const float s = m->scale[i];
+    for (int64_t j = 0; j < m->k; j++) out[j] = s * (float)*q8_at(m, i, j);
 }

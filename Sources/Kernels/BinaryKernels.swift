@@ -6,7 +6,8 @@ import CKernels
 /// - *popcount*: 8-bit activations as bit-planes, Σ 2ᵇ·popcount(signs AND plane b);
 /// - *dot*: 8-bit activations as bytes, summed under the sign bits (VNNI `vpdpbusd`);
 /// - *float*: float activations added under the sign mask — no activation quantization error.
-/// The integer forms quantize x per vector (x ≈ d·q, d = max|x|/127) and are bit-exact against
+/// The integer forms quantize x per block of 64 columns (x ≈ d_w·q, d_w = max_{j∈w}|xⱼ|/127), sum
+/// each block exactly in int32 and scale it into a float accumulator; they are bit-exact against
 /// their scalar twins on the same quantized input.
 public enum KernelVariant: String, CaseIterable, Sendable, CustomStringConvertible {
     case scalarPopcount, scalarDot, scalarFloat
@@ -84,6 +85,10 @@ public enum KernelVariant: String, CaseIterable, Sendable, CustomStringConvertib
     /// Whether the kernel reads the rows interleaved by 8 (built at load by `BinaryMatrix`).
     public var usesInterleavedRows: Bool { pb_variant_needs(c) & UInt32(PB_NEEDS_INTERLEAVE) != 0 }
 
+    /// Whether the kernel reads the rows interleaved by 16 in 4-column nibbles (built at load by
+    /// `BinaryMatrix`).
+    public var usesNibbleRows: Bool { pb_variant_needs(c) & UInt32(PB_NEEDS_NIBBLES) != 0 }
+
     var kernel: pb_kernel_fn? { pb_table_kernel(c) }
     var isa: pb_isa { pb_variant_isa(c) }
 }
@@ -94,15 +99,19 @@ public struct ActivationNeeds: OptionSet, Sendable {
     public init(rawValue: UInt8) { self.rawValue = rawValue }
     /// Zero-padded float copy and X = Σx (always prepared: the sparse correction reads it).
     public static let float = ActivationNeeds(rawValue: 1)
-    /// u = q + 128 bytes, scale d, Σq.
+    /// int8 q and q + 128 bytes, one scale d_w per block of 64, Q = Σ_w d_w·Σ_{j∈w} qⱼ.
     public static let bytes = ActivationNeeds(rawValue: 2)
-    /// The 8 bit-planes of u (implies bytes).
+    /// The 8 bit-planes of q (implies bytes).
     public static let planes = ActivationNeeds(rawValue: 4)
 }
 
 /// Scratch for the activation vectors of one linear-layer input, prepared once and shared by every
 /// matrix that reads the same input (q/k/v, gate/up) and by every thread computing a row range.
 /// Allocated once for the largest K and token count; `prepare` never allocates.
+///
+/// Integer forms are quantized per block of 64 columns: x ≈ d_w·q, q ∈ [−127, 127],
+/// d_w = max_{j∈w}|xⱼ|/127. With several vectors, a transposed float copy is also kept for the
+/// batched salient correction.
 public final class BinaryActivations: @unchecked Sendable {
     public let maxK: Int
     public let maxTokens: Int
@@ -112,31 +121,41 @@ public final class BinaryActivations: @unchecked Sendable {
     public private(set) var prepared: ActivationNeeds = []
 
     private let maxStride: Int          // floats/bytes per vector, a multiple of 64
+    private let maxWords: Int
+    private let ldxt: Int               // vectors per column of the transposed copy (16·n ≥ maxTokens)
     private let x: UnsafeMutablePointer<Float>
+    private let xt: UnsafeMutablePointer<Float>?
+    private let q: UnsafeMutablePointer<Int8>
     private let u: UnsafeMutablePointer<UInt8>
     private let planes: UnsafeMutablePointer<UInt64>
     private let scale: UnsafeMutablePointer<Float>
     private let sum: UnsafeMutablePointer<Float>
-    private let qsum: UnsafeMutablePointer<Int32>
+    private let qsum: UnsafeMutablePointer<Float>
 
     public init(maxK: Int, maxTokens: Int = 1) {
         precondition(maxK > 0 && maxTokens > 0, "BinaryActivations needs maxK > 0 and maxTokens > 0")
         self.maxK = maxK
         self.maxTokens = maxTokens
         maxStride = (maxK + 63) / 64 * 64
+        maxWords = maxStride / 64
+        ldxt = (maxTokens + 15) / 16 * 16
         x = alignedAllocate(Float.self, count: maxTokens * maxStride)
+        xt = maxTokens > 1 ? alignedAllocate(Float.self, count: maxStride * ldxt) : nil
+        q = alignedAllocate(Int8.self, count: maxTokens * maxStride)
         u = alignedAllocate(UInt8.self, count: maxTokens * maxStride)
         planes = alignedAllocate(UInt64.self, count: maxTokens * maxStride / 8)
-        scale = alignedAllocate(Float.self, count: maxTokens)
+        scale = alignedAllocate(Float.self, count: maxTokens * maxWords)
         sum = alignedAllocate(Float.self, count: maxTokens)
-        qsum = alignedAllocate(Int32.self, count: maxTokens)
+        qsum = alignedAllocate(Float.self, count: maxTokens)
     }
 
     deinit {
-        for p in [UnsafeMutableRawPointer(x), UnsafeMutableRawPointer(u), UnsafeMutableRawPointer(planes),
-                  UnsafeMutableRawPointer(scale), UnsafeMutableRawPointer(sum), UnsafeMutableRawPointer(qsum)] {
+        for p in [UnsafeMutableRawPointer(x), UnsafeMutableRawPointer(q), UnsafeMutableRawPointer(u),
+                  UnsafeMutableRawPointer(planes), UnsafeMutableRawPointer(scale), UnsafeMutableRawPointer(sum),
+                  UnsafeMutableRawPointer(qsum)] {
             p.deallocate()
         }
+        xt.map { UnsafeMutableRawPointer($0).deallocate() }
     }
 
     /// Prepares `tokens` vectors of length `k` (vector t at `x + t·stride`) for `variant`.
@@ -145,8 +164,9 @@ public final class BinaryActivations: @unchecked Sendable {
         prepare(input, k: k, tokens: tokens, stride: stride, needs: variant.needs)
     }
 
-    /// Prepares `tokens` vectors of length `k` in every form in `needs` (plus `.float`), using the
-    /// widest helper level the dispatch table allows (all levels give identical q, d and planes).
+    /// Prepares `tokens` vectors of length `k` in every form in `needs` (plus `.float`, and the
+    /// transposed copy when tokens > 1), using the widest helper level the dispatch table allows
+    /// (all levels give identical q, d, Q and planes).
     public func prepare(_ input: UnsafePointer<Float>, k: Int, tokens: Int = 1, stride: Int? = nil,
                         needs: ActivationNeeds) {
         precondition(k > 0 && k <= maxK, "activation length \(k) outside 1...\(maxK)")
@@ -161,12 +181,14 @@ public final class BinaryActivations: @unchecked Sendable {
             let src = input + t * ld
             sum[t] = helpers.load_float(src, Int64(k), Int64(padded), x + t * padded)
             if wantBytes {
-                helpers.quantize(src, Int64(k), Int64(padded), u + t * padded, scale + t, qsum + t)
+                helpers.quantize(src, Int64(k), Int64(padded), q + t * padded, u + t * padded, scale + t * words,
+                                 qsum + t)
             }
             if needs.contains(.planes) {
-                helpers.bitplanes(u + t * padded, Int64(words), planes + t * words * 8)
+                helpers.bitplanes(q + t * padded, Int64(words), planes + t * words * 8)
             }
         }
+        if tokens > 1, let xt { pb_transpose(input, Int64(ld), Int64(tokens), Int64(k), xt, Int64(ldxt)) }
         self.k = k
         self.tokens = tokens
         var ready: ActivationNeeds = .float
@@ -175,14 +197,24 @@ public final class BinaryActivations: @unchecked Sendable {
         prepared = ready
     }
 
-    /// The quantization scale d of vector t (x ≈ d·q).
-    public func scale(token t: Int) -> Float { scale[t] }
+    /// The quantization scales d_w of vector t, one per block of 64 columns (x ≈ d_w·q).
+    public func scales(token t: Int) -> [Float] {
+        let words = (k + 63) / 64
+        return Array(UnsafeBufferPointer(start: scale + t * words, count: words))
+    }
     /// X = Σ x of vector t.
     public func sum(token t: Int) -> Float { sum[t] }
+    /// Q = Σ_w d_w·Σ_{j∈w} qⱼ of vector t: the sum of the quantized vector.
+    public func quantizedSum(token t: Int) -> Float { qsum[t] }
     /// The int8 activations q of vector t (for tests and diagnostics; allocates).
     public func quantized(token t: Int) -> [Int8] {
-        let base = u + t * ((k + 63) / 64 * 64)
-        return (0..<k).map { Int8(Int(base[$0]) - 128) }
+        let base = q + t * ((k + 63) / 64 * 64)
+        return (0..<k).map { base[$0] }
+    }
+    /// The dequantized activations d_w·qⱼ of vector t (for tests and diagnostics; allocates).
+    public func dequantized(token t: Int) -> [Float] {
+        let d = scales(token: t)
+        return quantized(token: t).enumerated().map { d[$0.offset / 64] * Float($0.element) }
     }
 
     /// The C view of vectors `range`.
@@ -190,9 +222,12 @@ public final class BinaryActivations: @unchecked Sendable {
         let words = (k + 63) / 64
         let stride = words * 64
         let t = range.lowerBound
+        // The transposed copy covers all prepared vectors: lend it for whole-batch views only.
+        let whole = range == 0..<tokens && tokens > 1
         return pb_acts(k: Int64(k), words: Int64(words), count: Int64(range.count), stride: Int64(stride),
-                       x: x + t * stride, u: u + t * stride, planes: planes + t * words * 8,
-                       scale: scale + t, sum: sum + t, qsum: qsum + t)
+                       x: x + t * stride, q: q + t * stride, u: u + t * stride, planes: planes + t * words * 8,
+                       scale: scale + t * words, sum: sum + t, qsum: qsum + t,
+                       xt: whole ? UnsafePointer(xt) : nil, ldxt: Int64(ldxt))
     }
 }
 

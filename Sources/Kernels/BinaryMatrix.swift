@@ -23,10 +23,10 @@ public enum BinaryMatrixError: Error, CustomStringConvertible {
 
 /// An N×K partially-binarized weight matrix ready for the kernels:
 ///     yᵢ = μᵢ·Σⱼxⱼ + αᵢ·Σⱼ sᵢⱼxⱼ + Σ_{j salient} cᵢⱼ·xⱼ
-/// It owns 64-byte-aligned copies of the canonical sign bits (the file layout), α, μ, the row
-/// popcounts Pᵢ, the salient correction (float16 coefficients, uint16 columns) and — only if a
-/// popcount variant will run — the rows interleaved by 8. Read-only after init: any number of
-/// threads may compute disjoint row ranges at once.
+/// It owns 64-byte-aligned copies of the canonical sign bits (the file layout), α, μ, the salient
+/// correction (float16 coefficients, uint16 columns) and the interleaved layouts the chosen variants
+/// read: rows interleaved by 8 (popcount variants) and by 16 in 4-column nibbles (byte-dot
+/// variants). Read-only after init: any number of threads may compute disjoint row ranges at once.
 public final class BinaryMatrix: @unchecked Sendable {
     public let name: String
     public let rows: Int
@@ -36,12 +36,14 @@ public final class BinaryMatrix: @unchecked Sendable {
     public let salientCount: Int
     /// Whether the interleaved copy for the popcount variants exists.
     public let hasInterleavedRows: Bool
+    /// Whether the nibble-interleaved copy for the byte-dot variants exists.
+    public let hasNibbleRows: Bool
 
     private let bits: UnsafeMutablePointer<UInt64>
     private let bits8: UnsafeMutablePointer<UInt64>?
+    private let nibbles: UnsafeMutablePointer<UInt64>?
     private let alpha: UnsafeMutablePointer<Float>
     private let mu: UnsafeMutablePointer<Float>
-    private let ones: UnsafeMutablePointer<Int32>
     private let sparseStart: UnsafeMutablePointer<UInt32>
     private let sparseColumns: UnsafeMutablePointer<UInt16>
     private let sparseCoefficients: UnsafeMutablePointer<UInt16>
@@ -78,9 +80,10 @@ public final class BinaryMatrix: @unchecked Sendable {
         mu = alignedAllocate(Float.self, count: rows)
         alpha.update(from: alphaIn, count: rows)
         mu.update(from: muIn, count: rows)
-        ones = alignedAllocate(Int32.self, count: rows)
         hasInterleavedRows = variants.contains { $0.usesInterleavedRows }
         bits8 = hasInterleavedRows ? alignedAllocate(UInt64.self, count: (rows + 7) / 8 * 8 * words) : nil
+        hasNibbleRows = variants.contains { $0.usesNibbleRows }
+        nibbles = hasNibbleRows ? alignedAllocate(UInt64.self, count: (rows + 15) / 16 * 16 * words) : nil
 
         let salientEntries = salient?.count ?? 0
         salientCount = salientEntries
@@ -97,13 +100,13 @@ public final class BinaryMatrix: @unchecked Sendable {
                 throw BinaryMatrixError.paddingBits(matrix: name, row: i)
             }
         }
-        pb_row_ones(bits, Int64(rows), Int64(words), ones)
         if let bits8 { pb_interleave8(bits, Int64(rows), Int64(words), bits8) }
+        if let nibbles { pb_interleave_nibbles(bits, Int64(rows), Int64(words), nibbles) }
         if let salient { try fillSparse(salient) }
 
         cMatrix.initialize(to: pb_matrix(rows: Int64(rows), k: Int64(k), words: Int64(words), bits: bits,
-                                         bits8: bits8, alpha: alpha, mu: mu, ones: ones))
-        cSparse.initialize(to: pb_sparse(rows: Int64(rows), start: sparseStart, col: sparseColumns,
+                                         bits8: bits8, nibbles: nibbles, alpha: alpha, mu: mu))
+        cSparse.initialize(to: pb_sparse(rows: Int64(rows), k: Int64(k), start: sparseStart, col: sparseColumns,
                                          coef: sparseCoefficients))
     }
 
@@ -121,11 +124,12 @@ public final class BinaryMatrix: @unchecked Sendable {
 
     deinit {
         for p in [UnsafeMutableRawPointer(bits), UnsafeMutableRawPointer(alpha), UnsafeMutableRawPointer(mu),
-                  UnsafeMutableRawPointer(ones), UnsafeMutableRawPointer(sparseStart),
+                  UnsafeMutableRawPointer(sparseStart),
                   UnsafeMutableRawPointer(sparseColumns), UnsafeMutableRawPointer(sparseCoefficients)] {
             p.deallocate()
         }
         bits8.map { UnsafeMutableRawPointer($0).deallocate() }
+        nibbles.map { UnsafeMutableRawPointer($0).deallocate() }
         cMatrix.deallocate()
         cSparse.deallocate()
     }
@@ -164,6 +168,7 @@ public final class BinaryMatrix: @unchecked Sendable {
     /// Whether `variant` can run on this matrix on this CPU.
     public func supports(_ variant: KernelVariant) -> Bool {
         variant.available && (hasInterleavedRows || !variant.usesInterleavedRows)
+            && (hasNibbleRows || !variant.usesNibbleRows)
     }
 
     /// Bytes of weight data the kernels stream per product (sign bits, α, μ, salient entries).
@@ -178,8 +183,9 @@ public final class BinaryMatrix: @unchecked Sendable {
     }
 
     /// y[t·ldy + i] = row i · xₜ for every prepared vector t of `a` and i in `rows`: the prefill
-    /// product. Each block of rows is reused across all vectors while it sits in L1; results equal
-    /// `gemv` token by token, bit for bit.
+    /// product. Each block of rows is reused across all vectors while it sits in L1. The dense part
+    /// equals `gemv` token by token, bit for bit; the salient correction runs over the vectors at
+    /// once (from the transposed copy) and equals gemv's up to float summation order.
     public func gemm(_ a: BinaryActivations, _ y: UnsafeMutablePointer<Float>, ldy: Int,
                      rows range: Range<Int>? = nil, variant: KernelVariant = .best) {
         precondition(ldy >= rows, "ldy \(ldy) < rows \(rows)")
@@ -200,7 +206,7 @@ public final class BinaryMatrix: @unchecked Sendable {
         precondition(a.k == k, "activations of length \(a.k) for \(name) with K = \(k)")
         precondition(a.prepared.isSuperset(of: variant.needs), "activations not prepared for \(variant)")
         guard let kernel = variant.kernel else { preconditionFailure("\(variant) cannot run on this CPU") }
-        precondition(hasInterleavedRows || !variant.usesInterleavedRows,
+        precondition(supports(variant),
                      "\(name) was built without the interleaved rows \(variant) reads; pass it in `variants:`")
         if range.isEmpty { return }
         var acts = a.view(tokens)
@@ -208,7 +214,7 @@ public final class BinaryMatrix: @unchecked Sendable {
         kernel(cMatrix, &acts, r0, r1, y, Int64(ldy))
         if salientCount > 0 {
             let sparse = pb_table_helpers(variant.isa)!.pointee.sparse!
-            sparse(cSparse, acts.x, acts.stride, acts.count, r0, r1, y, Int64(ldy))
+            sparse(cSparse, acts.x, acts.stride, acts.xt, acts.ldxt, acts.count, r0, r1, y, Int64(ldy))
         }
     }
 }

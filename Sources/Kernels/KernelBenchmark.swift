@@ -22,14 +22,17 @@ public enum KernelBenchmark {
         Shape(name: "large", rows: 4096, k: 4096),
     ]
 
-    /// Tokens per call in the prefill (GEMM) section.
-    public static let prefillTokens = 16
+    /// Tokens per call in the prefill (GEMM) section (the runtime's batch).
+    public static let prefillTokens = 64
 
-    /// Fraction of salient weights in the "+ sparse" rows (PB-LLM's usual 10%).
-    public static let salientFraction = 0.1
+    /// Fractions of salient weights in the "+ salient" rows (PB-LLM's usual 10%, and 50%).
+    public static let salientFractions = [0.1, 0.5]
+
+    /// The q8 output head (SmolLM2-135M's tied embeddings: 49152 × 576).
+    public static let head = Shape(name: "q8 head", rows: 49152, k: 576)
 
     public struct Row: Sendable {
-        public let section: String      // "gemv", "gemm", "prep"
+        public let section: String      // "gemv", "gemm", "prep", "head gemv", "head gemm"
         public let shape: String
         public let rows: Int
         public let k: Int
@@ -63,9 +66,11 @@ public enum KernelBenchmark {
             let x = (0..<(k * prefillTokens)).map { _ in Float(rng.unit() * 4 - 2) }
             guard let m = try? BinaryMatrix(name: shape.name, rows: n, k: k, signs: signs, alpha: alpha, mu: mu,
                                             variants: KernelVariant.allCases) else { continue }
-            let salient = randomSalient(rows: n, k: k, rng: &rng)
-            let sparse = try? BinaryMatrix(name: shape.name, rows: n, k: k, signs: signs, alpha: alpha, mu: mu,
-                                           salient: salient, variants: [KernelVariant.best])
+            let sparse: [(Double, BinaryMatrix)] = salientFractions.compactMap { f in
+                let salient = randomSalient(rows: n, k: k, fraction: f, rng: &rng)
+                return (try? BinaryMatrix(name: shape.name, rows: n, k: k, signs: signs, alpha: alpha, mu: mu,
+                                          salient: salient, variants: [KernelVariant.best])).map { (f, $0) }
+            }
 
             let one = BinaryActivations(maxK: k)
             let batch = BinaryActivations(maxK: k, maxTokens: prefillTokens)
@@ -87,14 +92,13 @@ public enum KernelBenchmark {
                 out.append(Row(section: "gemv", shape: shape.name, rows: n, k: k, kernel: v.rawValue, nanoseconds: ns,
                                bytes: m.weightBytes))
             }
-            if let sparse {
+            for (f, sm) in sparse {
                 let v = KernelVariant.best
                 let ns = time { y.withUnsafeMutableBufferPointer { yp in
-                    split(rows: n, block: v.rowBlock, threads: threads) { sparse.gemv(one, yp.baseAddress!, rows: $0, variant: v) }
+                    split(rows: n, block: v.rowBlock, threads: threads) { sm.gemv(one, yp.baseAddress!, rows: $0, variant: v) }
                 } }
                 out.append(Row(section: "gemv", shape: shape.name, rows: n, k: k,
-                               kernel: "\(v.rawValue) + \(Int(salientFraction * 100))% salient", nanoseconds: ns,
-                               bytes: sparse.weightBytes))
+                               kernel: "\(v.rawValue) + \(Int(f * 100))% salient", nanoseconds: ns, bytes: sm.weightBytes))
             }
 
             // float32 baseline: the same ŵ = μ + α·s, dense.
@@ -119,6 +123,14 @@ public enum KernelBenchmark {
                 out.append(Row(section: "gemm", shape: shape.name, rows: n, k: k, kernel: v.rawValue, nanoseconds: ns,
                                bytes: m.weightBytes))
             }
+            for (f, sm) in sparse {
+                let v = KernelVariant.best
+                let ns = time { y.withUnsafeMutableBufferPointer { yp in
+                    split(rows: n, block: v.rowBlock, threads: threads) { sm.gemm(batch, yp.baseAddress!, ldy: n, rows: $0, variant: v) }
+                } }
+                out.append(Row(section: "gemm", shape: shape.name, rows: n, k: k,
+                               kernel: "\(v.rawValue) + \(Int(f * 100))% salient", nanoseconds: ns, bytes: sm.weightBytes))
+            }
             let sgemm = time {
                 // Y (T×N) = X (T×K) · Wᵀ
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(prefillTokens), Int32(n), Int32(k), 1,
@@ -126,6 +138,43 @@ public enum KernelBenchmark {
             }
             out.append(Row(section: "gemm", shape: shape.name, rows: n, k: k, kernel: "OpenBLAS sgemm f32",
                            nanoseconds: sgemm, bytes: n * k * 4))
+        }
+        out += measureHead(threads: threads, rng: &rng)
+        return out
+    }
+
+    /// The q8 head: every q8 variant against OpenBLAS on the same weights in float32.
+    static func measureHead(threads: Int, rng: inout BenchmarkRandom) -> [Row] {
+        let (n, k) = (head.rows, head.k)
+        let q = (0..<(n * k)).map { _ in Int8(Int(rng.next() % 255) - 127) }
+        let scale = (0..<n).map { _ in Float(rng.unit() * 0.01 + 0.001) }
+        guard let m = try? Q8Matrix(name: head.name, rows: n, k: k, q: q, scale: scale) else { return [] }
+        var dense = [Float](repeating: 0, count: n * k)
+        for i in 0..<n { for j in 0..<k { dense[i * k + j] = scale[i] * Float(q[i * k + j]) } }
+        let x = (0..<(k * prefillTokens)).map { _ in Float(rng.unit() * 4 - 2) }
+        var y = [Float](repeating: 0, count: n * prefillTokens)
+        var out: [Row] = []
+        for tokens in [1, prefillTokens] {
+            let acts = BinaryActivations(maxK: k, maxTokens: tokens)
+            acts.prepare(x, k: k, tokens: tokens, needs: .bytes)
+            let section = tokens == 1 ? "head gemv" : "head gemm"
+            for v in Q8Variant.allAvailable where tokens == 1 || v != .scalar {
+                let ns = time { y.withUnsafeMutableBufferPointer { yp in
+                    split(rows: n, block: v.rowBlock, threads: threads) { m.gemm(acts, yp.baseAddress!, ldy: n, rows: $0, variant: v) }
+                } }
+                out.append(Row(section: section, shape: head.name, rows: n, k: k, kernel: "q8 \(v.rawValue)", nanoseconds: ns,
+                               bytes: m.weightBytes))
+            }
+            let ns = time {
+                if tokens == 1 {
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, dense, Int32(k), x, 1, 0, &y, 1)
+                } else {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(tokens), Int32(n), Int32(k), 1,
+                                x, Int32(k), dense, Int32(k), 0, &y, Int32(n))
+                }
+            }
+            out.append(Row(section: section, shape: head.name, rows: n, k: k,
+                           kernel: tokens == 1 ? "OpenBLAS sgemv f32" : "OpenBLAS sgemm f32", nanoseconds: ns, bytes: n * k * 4))
         }
         return out
     }
@@ -177,10 +226,10 @@ public enum KernelBenchmark {
         }
     }
 
-    private static func randomSalient(rows: Int, k: Int, rng: inout BenchmarkRandom) -> SalientWeights {
+    private static func randomSalient(rows: Int, k: Int, fraction: Double, rng: inout BenchmarkRandom) -> SalientWeights {
         var start: [UInt32] = [0], columns: [UInt16] = [], values: [Float] = []
         for _ in 0..<rows {
-            for j in 0..<k where rng.unit() < salientFraction {
+            for j in 0..<k where rng.unit() < fraction {
                 columns.append(UInt16(j))
                 values.append(Float(rng.unit() - 0.5))
             }
@@ -233,6 +282,19 @@ public enum KernelBenchmark {
             for r in g {
                 s += "| \(shape.name) | \(shape.rows)×\(shape.k) | \(r.kernel) | "
                     + "\(fixed(r.nanoseconds / Double(prefillTokens), 0)) | \(fixed(base.nanoseconds / r.nanoseconds, 1)) |\n"
+            }
+        }
+
+        s += "\n## q8 output head \(head.rows)×\(head.k): µs per token; GB/s of weight bytes\n\n"
+        s += "| product | kernel | µs/token | GB/s | × OpenBLAS |\n|---|---|---:|---:|---:|\n"
+        for section in ["head gemv", "head gemm"] {
+            let g = rows.filter { $0.section == section }
+            guard let base = g.first(where: { $0.kernel.hasPrefix("OpenBLAS") }) else { continue }
+            let tokens = Double(section == "head gemv" ? 1 : prefillTokens)
+            for r in g {
+                s += "| \(section == "head gemv" ? "gemv" : "gemm ×\(prefillTokens)") | \(r.kernel) | "
+                    + "\(fixed(r.nanoseconds / tokens / 1000, 1)) | \(fixed(r.gigabytesPerSecond, 1)) | "
+                    + "\(fixed(base.nanoseconds / r.nanoseconds, 1)) |\n"
             }
         }
 

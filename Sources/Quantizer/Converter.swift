@@ -116,12 +116,17 @@ public enum Converter {
         return report
     }
 
-    /// Runs decoder layer `l` over every calibration window, in place.
+    /// Runs decoder layer `l` over every calibration window. Without an observer the windows are
+    /// updated in place (they become the next layer's inputs); with one, the layer runs on a copy
+    /// so that the inputs stay as they were until the layer is quantized.
     private static func run(_ model: LanguageModel, layer l: Int, _ xs: [FloatBuffer], _ cache: KVCache,
                             observe: LinearInputObserver?) {
+        let scratch = observe == nil ? nil : FloatBuffer(count: xs.first?.count ?? 0)
         for x in xs {
             cache.reset()
-            model.forwardLayer(l, x.pointer, tokens: x.count / model.config.dim, cache: cache, observe: observe)
+            let target = scratch ?? x
+            if let scratch { scratch.pointer.update(from: x.pointer, count: x.count) }
+            model.forwardLayer(l, target.pointer, tokens: x.count / model.config.dim, cache: cache, observe: observe)
         }
     }
 

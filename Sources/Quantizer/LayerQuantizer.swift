@@ -77,6 +77,10 @@ public enum LayerQuantizer {
             let params = (0..<rows).map { low.binaryParameters(row: $0) }
             codes?.mu = params.map(\.mu)
             codes?.alpha = params.map(\.alpha)
+            if s.refitScales, let h = hessian, let c = codes {
+                codes = ScaleRefit.refit(codes: c, original: weights, quantized: &w, salient: mask, rows: rows,
+                                         columns: columns, hessian: h, percentDamp: s.percentDamp)
+            }
         }
         return QuantizedLayer(rows: rows, columns: columns, values: w, salient: mask, loss: loss, packed: codes)
     }

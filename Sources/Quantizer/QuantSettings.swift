@@ -23,6 +23,9 @@ public struct QuantSettings: Sendable, Codable, Equatable {
     public var blockSize: Int = 128        // GPTQ column block
     public var percentDamp: Double = 0.01  // GPTQ dampening, a fraction of mean(diag H)
     public var gptq: Bool = true
+    /// After GPTQ has chosen the signs, refit each row's μ and α to minimise the layer's output
+    /// error (w − ŵ)ᵀH(w − ŵ) — a 2×2 least-squares solve per row (our addition to PB-LLM).
+    public var refitScales: Bool = true
 
     public init() {}
 

@@ -31,7 +31,7 @@ final class BinaryKernelTests: XCTestCase {
                     let x = kind.generate(count: k, rng: &rng)
                     acts.prepare(x, k: k, needs: [.float, .bytes, .planes])
                     let absSum = x.reduce(0.0) { $0 + Double(abs($1)) }
-                    let d = acts.scale(token: 0)
+                    let d = acts.scales(token: 0)
                     let reference: [Double] = (0..<n).map { i in
                         (0..<k).reduce(0.0) { $0 + w[i * k + $1] * Double(x[$1]) }
                     }
@@ -56,7 +56,7 @@ final class BinaryKernelTests: XCTestCase {
                                 let floatBound = floatKernelBound(k: k, alpha: layer.alpha[i], mu: layer.mu[i], absSum: absSum)
                                 if v.quantizesActivations {
                                     XCTAssertEqual(y[i], twin[i], "not bit-exact against \(v.reference): \(ctx)")
-                                    let bound = quantizationBound(k: k, alpha: layer.alpha[i], scale: d) + floatBound
+                                    let bound = quantizationBound(k: k, alpha: layer.alpha[i], scales: d) + floatBound
                                     XCTAssertLessThanOrEqual(abs(Double(y[i]) - reference[i]), bound, "vs Double: \(ctx)")
                                 } else {
                                     XCTAssertLessThanOrEqual(abs(Double(y[i]) - Double(twin[i])), 2 * floatBound, "vs \(v.reference): \(ctx)")
@@ -71,15 +71,17 @@ final class BinaryKernelTests: XCTestCase {
         }
     }
 
-    /// The prefill product equals gemv token by token, bit for bit, with the salient correction,
-    /// strided input and row ranges; and stays within the Double bounds.
+    /// The prefill product equals gemv token by token: bit for bit without salient weights, within
+    /// the summation-order bound of the batched salient correction with them; with strided input
+    /// and row ranges; and stays within the Double bounds.
     func testGemmMatchesGemvPerToken() throws {
         var rng = SplitMix64(seed: 0x5eed_0002)
-        for (n, k) in [(7, 65), (65, 576), (64, 129), (3, 1000)] {
+        for (n, k) in [(7, 65), (65, 576), (64, 129), (3, 1000), (33, 64)] {
             let layer = TestLayer(rows: n, k: k, salientFraction: 0.1, rng: &rng)
             let m = try layer.matrix()
+            let dense = try layer.matrix(withSalient: false)
             let w = layer.dequantized()
-            for tokens in [1, 2, 4, 5, 9] {
+            for tokens in [1, 2, 4, 5, 9, 17, 70] {
                 let ldx = k + 3
                 var x = [Float](repeating: .nan, count: tokens * ldx)   // the gap must never be read
                 for t in 0..<tokens {
@@ -90,26 +92,36 @@ final class BinaryKernelTests: XCTestCase {
                 batch.prepare(x, k: k, tokens: tokens, stride: ldx, needs: [.float, .bytes, .planes])
                 let single = BinaryActivations(maxK: k)
                 for v in KernelVariant.allAvailable {
+                    if tokens > 9 && (v == .scalarDot || v == .scalarFloat) { continue }   // slow bit loops
                     let range = min(1, n)..<n
                     let ldy = n + 2
                     var y = [Float](repeating: sentinel, count: tokens * ldy)
+                    var yd = [Float](repeating: sentinel, count: tokens * ldy)
                     m.gemm(batch, &y, ldy: ldy, rows: range, variant: v)
+                    dense.gemm(batch, &yd, ldy: ldy, rows: range, variant: v)
                     for t in 0..<tokens {
                         var y1 = [Float](repeating: sentinel, count: n)
+                        var yd1 = [Float](repeating: sentinel, count: n)
                         x.withUnsafeBufferPointer { single.prepare($0.baseAddress! + t * ldx, k: k, for: v) }
                         m.gemv(single, &y1, rows: range, variant: v)
+                        dense.gemv(single, &yd1, rows: range, variant: v)
                         let absSum = (0..<k).reduce(0.0) { $0 + Double(abs(x[t * ldx + $1])) }
                         for i in 0..<n {
                             let ctx = "\(v) K \(k) rows \(n) tokens \(tokens) t \(t) row \(i)"
-                            XCTAssertEqual(y[t * ldy + i], y1[i], "gemm ≠ gemv: \(ctx)")
-                            guard range.contains(i) else { continue }
-                            let ref = (0..<k).reduce(0.0) { $0 + w[i * k + $1] * Double(x[t * ldx + $1]) }
+                            XCTAssertEqual(yd[t * ldy + i], yd1[i], "dense gemm ≠ gemv: \(ctx)")
+                            guard range.contains(i) else {
+                                XCTAssertEqual(y[t * ldy + i], sentinel, ctx)
+                                continue
+                            }
                             let entries = Int(layer.salient!.start[i + 1] - layer.salient!.start[i])
                             // |cᵢⱼ| ≤ 1 + μ + α < 2, so Σ|c·x| over the salient entries ≤ 2·Σ|x|.
-                            var bound = floatKernelBound(k: k, alpha: layer.alpha[i], mu: layer.mu[i], absSum: absSum)
-                                + sparseBound(entries: entries, absSum: 2 * absSum)
+                            let sparse = sparseBound(entries: entries, absSum: 2 * absSum)
+                            XCTAssertLessThanOrEqual(abs(Double(y[t * ldy + i]) - Double(y1[i])), 2 * sparse + 2 * floatRoundoff * abs(Double(y1[i])),
+                                                     "gemm vs gemv: \(ctx)")
+                            let ref = (0..<k).reduce(0.0) { $0 + w[i * k + $1] * Double(x[t * ldx + $1]) }
+                            var bound = floatKernelBound(k: k, alpha: layer.alpha[i], mu: layer.mu[i], absSum: absSum) + sparse
                             if v.quantizesActivations {
-                                bound += quantizationBound(k: k, alpha: layer.alpha[i], scale: batch.scale(token: t))
+                                bound += quantizationBound(k: k, alpha: layer.alpha[i], scales: batch.scales(token: t))
                             }
                             XCTAssertLessThanOrEqual(abs(Double(y[t * ldy + i]) - ref), bound, "vs Double: \(ctx)")
                         }
@@ -172,10 +184,11 @@ final class BinaryKernelTests: XCTestCase {
         }
     }
 
-    /// The salient correction alone, every helper level against the scalar one and Double.
+    /// The salient correction alone, every helper level (one vector at a time, and batched over
+    /// the transposed copy) against the scalar one and Double.
     func testSparseCorrectionHelpers() throws {
         var rng = SplitMix64(seed: 0x5eed_0004)
-        let (n, k, tokens) = (65, 1000, 3)
+        let (n, k) = (65, 1000)
         let layer = TestLayer(rows: n, k: k, salientFraction: 0.12, rng: &rng)
         let s = layer.salient!
         let coef: [UInt16] = (0..<s.count).map { e in
@@ -183,31 +196,42 @@ final class BinaryKernelTests: XCTestCase {
             let j = Int(s.columns[e])
             return Float16(s.values[e] - layer.mu[i] - layer.alpha[i] * Float(layer.sign(i, j))).bitPattern
         }
-        let x = ActivationKind.normal.generate(count: tokens * k, rng: &rng)
-        try s.start.withUnsafeBufferPointer { start in
-            try s.columns.withUnsafeBufferPointer { col in
-                try coef.withUnsafeBufferPointer { cf in
-                    var csr = pb_sparse(rows: Int64(n), start: start.baseAddress, col: col.baseAddress, coef: cf.baseAddress)
-                    var reference = [Float](repeating: 0, count: tokens * n)
-                    let scalar = try XCTUnwrap(pb_table_helpers(PB_ISA_SCALAR)).pointee
-                    scalar.sparse(&csr, x, Int64(k), Int64(tokens), 0, Int64(n), &reference, Int64(n))
-                    for isa in [PB_ISA_SCALAR, PB_ISA_AVX2, PB_ISA_AVX512] {
-                        guard let h = pb_table_helpers(isa)?.pointee else { continue }
-                        var y = [Float](repeating: 1, count: tokens * n)   // adds to what is there
-                        h.sparse(&csr, x, Int64(k), Int64(tokens), 2, Int64(n), &y, Int64(n))
-                        for t in 0..<tokens {
-                            for i in 0..<n {
-                                guard i >= 2 else { XCTAssertEqual(y[t * n + i], 1); continue }
-                                var exact = 0.0, absSum = 0.0
-                                for e in Int(s.start[i])..<Int(s.start[i + 1]) {
-                                    let p = Double(Float(Float16(bitPattern: coef[e]))) * Double(x[t * k + Int(s.columns[e])])
-                                    exact += p
-                                    absSum += abs(p)
+        for tokens in [1, 3, 16, 37, 64, 70] {
+            let x = ActivationKind.normal.generate(count: tokens * k, rng: &rng)
+            let ldxt = (tokens + 15) / 16 * 16
+            var xt = [Float](repeating: .nan, count: k * ldxt)
+            pb_transpose(x, Int64(k), Int64(tokens), Int64(k), &xt, Int64(ldxt))
+            for j in [0, 7, k - 1] {
+                for t in 0..<ldxt { XCTAssertEqual(xt[j * ldxt + t], t < tokens ? x[t * k + j] : 0) }
+            }
+            try s.start.withUnsafeBufferPointer { start in
+                try s.columns.withUnsafeBufferPointer { col in
+                    try coef.withUnsafeBufferPointer { cf in
+                        var csr = pb_sparse(rows: Int64(n), k: Int64(k), start: start.baseAddress, col: col.baseAddress, coef: cf.baseAddress)
+                        var reference = [Float](repeating: 0, count: tokens * n)
+                        let scalar = try XCTUnwrap(pb_table_helpers(PB_ISA_SCALAR)).pointee
+                        scalar.sparse(&csr, x, Int64(k), nil, 0, Int64(tokens), 0, Int64(n), &reference, Int64(n))
+                        for isa in [PB_ISA_SCALAR, PB_ISA_AVX2, PB_ISA_AVX512] {
+                            guard let h = pb_table_helpers(isa)?.pointee else { continue }
+                            for batched in [false, true] {
+                                var y = [Float](repeating: 1, count: tokens * n)   // adds to what is there
+                                h.sparse(&csr, x, Int64(k), batched ? xt : nil, Int64(ldxt), Int64(tokens), 2, Int64(n), &y, Int64(n))
+                                for t in 0..<tokens {
+                                    for i in 0..<n {
+                                        guard i >= 2 else { XCTAssertEqual(y[t * n + i], 1); continue }
+                                        var exact = 0.0, absSum = 0.0
+                                        for e in Int(s.start[i])..<Int(s.start[i + 1]) {
+                                            let p = Double(Float(Float16(bitPattern: coef[e]))) * Double(x[t * k + Int(s.columns[e])])
+                                            exact += p
+                                            absSum += abs(p)
+                                        }
+                                        let entries = Int(s.start[i + 1] - s.start[i])
+                                        let bound = sparseBound(entries: entries, absSum: absSum + 1)
+                                        let ctx = "isa \(isa.rawValue) batched \(batched) tokens \(tokens) t \(t) row \(i)"
+                                        XCTAssertLessThanOrEqual(abs(Double(y[t * n + i]) - (1 + exact)), bound, ctx)
+                                        XCTAssertLessThanOrEqual(abs(Double(y[t * n + i] - 1 - reference[t * n + i])), 2 * bound, ctx)
+                                    }
                                 }
-                                let entries = Int(s.start[i + 1] - s.start[i])
-                                let bound = sparseBound(entries: entries, absSum: absSum + 1)
-                                XCTAssertLessThanOrEqual(abs(Double(y[t * n + i]) - (1 + exact)), bound, "isa \(isa.rawValue) row \(i)")
-                                XCTAssertLessThanOrEqual(abs(Double(y[t * n + i] - 1 - reference[t * n + i])), 2 * bound)
                             }
                         }
                     }
@@ -216,61 +240,90 @@ final class BinaryKernelTests: XCTestCase {
         }
     }
 
-    /// Quantization, bit-planes and the float copy: every helper level equals the scalar one.
+    /// Quantization, bit-planes and the float copy: every helper level equals the scalar one, and
+    /// the scalar one is what it claims (per-block scales, Q, padding, planes rebuild q).
     func testActivationHelpersAgreeAcrossLevels() throws {
         var rng = SplitMix64(seed: 0x5eed_0005)
         let scalar = try XCTUnwrap(pb_table_helpers(PB_ISA_SCALAR)).pointee
-        for k in awkwardK {
+        for k in awkwardK + [4100] {
             let words = (k + 63) / 64, padded = words * 64
             for kind in ActivationKind.allCases {
                 let x = kind.generate(count: k, rng: &rng)
-                var u0 = [UInt8](repeating: 0xAA, count: padded), p0 = [UInt64](repeating: 0, count: words * 8)
+                var q0 = [Int8](repeating: 0x2A, count: padded), u0 = [UInt8](repeating: 0xAA, count: padded)
+                var p0 = [UInt64](repeating: 0, count: words * 8)
                 var x0 = [Float](repeating: .nan, count: padded)
-                var d0: Float = 0, q0: Int32 = 0
+                var d0 = [Float](repeating: .nan, count: words), qs0: Float = .nan
                 let s0 = scalar.load_float(x, Int64(k), Int64(padded), &x0)
-                scalar.quantize(x, Int64(k), Int64(padded), &u0, &d0, &q0)
-                scalar.bitplanes(u0, Int64(words), &p0)
-                // The scalar twin itself: q in range, padding zero, planes rebuild u.
-                XCTAssertEqual(q0, Int32(u0[0..<k].reduce(0) { $0 + Int($1) - 128 }))
-                XCTAssertTrue(u0[k...].allSatisfy { $0 == 0 } && x0[k...].allSatisfy { $0 == 0 })
+                scalar.quantize(x, Int64(k), Int64(padded), &q0, &u0, &d0, &qs0)
+                scalar.bitplanes(q0, Int64(words), &p0)
+                // The scalar twin itself: per-block scales, q within half a step, Q, padding, planes.
+                var total = 0.0
+                for w in 0..<words {
+                    let block = x[(64 * w)..<min(k, 64 * w + 64)]
+                    let m = block.reduce(Float(0)) { max($0, abs($1)) }
+                    XCTAssertEqual(d0[w], m > 0 ? m / 127 : 0, "K \(k) \(kind) block \(w)")
+                    var qs = 0
+                    for j in (64 * w)..<(64 * w + 64) {
+                        qs += Int(q0[j])
+                        XCTAssertEqual(Int(u0[j]), Int(q0[j]) + 128)
+                        if j < k {
+                            XCTAssertLessThanOrEqual(abs(Double(x[j]) - Double(d0[w]) * Double(q0[j])),
+                                                     Double(d0[w]) * (0.5 + quantizationRoundingSlack), "K \(k) \(kind) j \(j)")
+                        }
+                    }
+                    total += Double(d0[w]) * Double(qs)
+                }
+                XCTAssertEqual(qs0, Float(total))
+                XCTAssertTrue(q0[k...].allSatisfy { $0 == 0 } && x0[k...].allSatisfy { $0 == 0 })
                 for j in 0..<padded {
                     let rebuilt = (0..<8).reduce(0) { $0 | Int((p0[(j / 64) * 8 + $1] >> UInt64(j % 64)) & 1) << $1 }
-                    XCTAssertEqual(rebuilt, Int(u0[j]))
+                    XCTAssertEqual(rebuilt, Int(UInt8(bitPattern: q0[j])))
                 }
                 let exactSum = x.reduce(0.0) { $0 + Double($1) }
                 XCTAssertEqual(Double(s0), exactSum, accuracy: floatRoundoff * x.reduce(0.0) { $0 + Double(abs($1)) } * 2)
                 for isa in [PB_ISA_AVX2, PB_ISA_AVX512] {
                     guard let h = pb_table_helpers(isa)?.pointee else { continue }
-                    var u1 = [UInt8](repeating: 0x55, count: padded), p1 = [UInt64](repeating: 1, count: words * 8)
+                    var q1 = [Int8](repeating: 0x55, count: padded), u1 = [UInt8](repeating: 0x55, count: padded)
+                    var p1 = [UInt64](repeating: 1, count: words * 8)
                     var x1 = [Float](repeating: .nan, count: padded)
-                    var d1: Float = 0, q1: Int32 = 0
+                    var d1 = [Float](repeating: 7, count: words), qs1: Float = 0
                     let s1 = h.load_float(x, Int64(k), Int64(padded), &x1)
-                    h.quantize(x, Int64(k), Int64(padded), &u1, &d1, &q1)
-                    h.bitplanes(u1, Int64(words), &p1)
+                    h.quantize(x, Int64(k), Int64(padded), &q1, &u1, &d1, &qs1)
+                    h.bitplanes(q1, Int64(words), &p1)
                     let ctx = "isa \(isa.rawValue) K \(k) \(kind)"
+                    XCTAssertEqual(q1, q0, ctx)
                     XCTAssertEqual(u1, u0, ctx)
                     XCTAssertEqual(d1, d0, ctx)
-                    XCTAssertEqual(q1, q0, ctx)
+                    XCTAssertEqual(qs1.bitPattern, qs0.bitPattern, ctx)
                     XCTAssertEqual(p1, p0, ctx)
                     XCTAssertEqual(x1, x0, ctx)
                     XCTAssertEqual(Double(s1), exactSum, accuracy: floatRoundoff * x.reduce(0.0) { $0 + Double(abs($1)) } * 2, ctx)
+                    // Without the offset copy.
+                    var q2 = [Int8](repeating: 0x55, count: padded)
+                    h.quantize(x, Int64(k), Int64(padded), &q2, nil, &d1, &qs1)
+                    XCTAssertEqual(q2, q0, ctx)
                 }
             }
         }
     }
 
-    /// Rounding is half to even at every level (d = 1 exactly when max|x| = 127).
-    func testQuantizationRoundsHalfToEven() throws {
-        let x: [Float] = [127, 2.5, 3.5, -2.5, -0.5, 0.5, 1.5, -127, 126.5]
+    /// Rounding is half to even at every level (d = 1 exactly when a block's max|x| = 127), and
+    /// each block of 64 has its own scale.
+    func testQuantizationRoundsHalfToEvenPerBlock() throws {
+        var x: [Float] = [127, 2.5, 3.5, -2.5, -0.5, 0.5, 1.5, -127, 126.5]
         let expected: [Int] = [127, 2, 4, -2, 0, 0, 2, -127, 126]
+        x += [Float](repeating: 0, count: 64 - x.count)
+        x += [0.5, -1, 0.25, 0.125]   // block 1: max 1, d = 1/127
         for isa in [PB_ISA_SCALAR, PB_ISA_AVX2, PB_ISA_AVX512] {
             guard let h = pb_table_helpers(isa)?.pointee else { continue }
-            var u = [UInt8](repeating: 0, count: 64)
-            var d: Float = 0, q: Int32 = 0
-            h.quantize(x, Int64(x.count), 64, &u, &d, &q)
-            XCTAssertEqual(d, 1)
-            XCTAssertEqual(u[0..<x.count].map { Int($0) - 128 }, expected, "isa \(isa.rawValue)")
-            XCTAssertEqual(Int(q), expected.reduce(0, +))
+            var q = [Int8](repeating: 0, count: 128), d = [Float](repeating: 0, count: 2)
+            var total: Float = 0
+            h.quantize(x, Int64(x.count), 128, &q, nil, &d, &total)
+            XCTAssertEqual(d[0], 1)
+            XCTAssertEqual(d[1], Float(1) / 127)
+            XCTAssertEqual(q[0..<expected.count].map { Int($0) }, expected, "isa \(isa.rawValue)")
+            XCTAssertEqual(q[64..<68].map { Int($0) }, [64, -127, 32, 16], "isa \(isa.rawValue)")   // 63.5 → 64
+            XCTAssertEqual(total, Float(Double(expected.reduce(0, +)) + Double(d[1]) * Double(64 - 127 + 32 + 16)))
         }
     }
 
@@ -283,15 +336,22 @@ final class BinaryKernelTests: XCTestCase {
 
     func testInterleaveAndRowOnes() {
         var rng = SplitMix64(seed: 0x5eed_0006)
-        let (rows, words) = (11, 3)
+        let (rows, words) = (19, 3)
         let bits = (0..<(rows * words)).map { _ in rng.next() }
         var ones = [Int32](repeating: 0, count: rows)
         pb_row_ones(bits, Int64(rows), Int64(words), &ones)
-        var il = [UInt64](repeating: 7, count: 16 * words)
+        var il = [UInt64](repeating: 7, count: 24 * words)
         pb_interleave8(bits, Int64(rows), Int64(words), &il)
-        for i in 0..<16 {
-            for w in 0..<words {
+        var nib = [UInt64](repeating: 7, count: 32 * words)
+        pb_interleave_nibbles(bits, Int64(rows), Int64(words), &nib)
+        for i in 0..<32 {
+            for w in 0..<words where i < 24 {
                 XCTAssertEqual(il[((i / 8) * words + w) * 8 + i % 8], i < rows ? bits[i * words + w] : 0)
+            }
+            for j in 0..<(words * 64) {
+                let want = i < rows ? (bits[i * words + j / 64] >> UInt64(j % 64)) & 1 : 0
+                let c = j / 4
+                XCTAssertEqual((nib[(i / 16) * words * 16 + c] >> UInt64(4 * (i % 16) + j % 4)) & 1, want, "row \(i) col \(j)")
             }
             if i < rows { XCTAssertEqual(Int(ones[i]), (0..<words).reduce(0) { $0 + bits[i * words + $1].nonzeroBitCount }) }
         }
@@ -359,10 +419,13 @@ final class BinaryKernelTests: XCTestCase {
         XCTAssertThrowsError(try BinaryMatrix(rows: 3, k: 65, signs: layer.signs, alpha: layer.alpha, mu: layer.mu, salient: outOfRange))
         let overflow = SalientWeights(rows: 3, start: [0, 1, 1, 1], columns: [3], values: [1e6])
         XCTAssertThrowsError(try BinaryMatrix(rows: 3, k: 65, signs: layer.signs, alpha: layer.alpha, mu: layer.mu, salient: overflow))
-        // A matrix built only for VNNI has no interleaved rows: popcount variants are not supported.
+        // A matrix built only for the scalar twin has no interleaved rows: SIMD variants are not supported.
         let slim = try BinaryMatrix(rows: 3, k: 65, signs: layer.signs, alpha: layer.alpha, mu: layer.mu, variants: [.scalarDot])
-        XCTAssertFalse(slim.supports(.avx512Popcount))
+        XCTAssertFalse(slim.supports(.avx512Popcount) || slim.supports(.avx512VNNI) || slim.supports(.avx2Dot))
         XCTAssertTrue(slim.supports(.scalarPopcount))
+        XCTAssertFalse(slim.hasNibbleRows || slim.hasInterleavedRows)
+        let vnni = try BinaryMatrix(rows: 3, k: 65, signs: layer.signs, alpha: layer.alpha, mu: layer.mu, variants: [.avx2Dot])
+        XCTAssertTrue(vnni.hasNibbleRows && !vnni.hasInterleavedRows)
     }
 
     /// The `.pbllm` salient parts (block counts, in-block offsets, 8-bit values) decode to CSR.

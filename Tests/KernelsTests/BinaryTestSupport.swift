@@ -113,10 +113,13 @@ func floatKernelBound(k: Int, alpha: Float, mu: Float, absSum: Double) -> Double
 /// and the product the rounder sees differ by a few roundoffs of a value ≤ 127.
 let quantizationRoundingSlack = 4 * 128 * floatRoundoff
 
-/// Error an integer kernel may add on top of the float bound: each |xⱼ − d·qⱼ| ≤ d/2 (plus the
-/// slack above), so |α·Σ sⱼ(xⱼ − d·qⱼ)| ≤ |α|·K·d·(1/2 + slack).
-func quantizationBound(k: Int, alpha: Float, scale d: Float) -> Double {
-    Double(abs(alpha)) * Double(k) * Double(d) * (0.5 + quantizationRoundingSlack)
+/// Error an integer kernel may add on top of the float bound: each |xⱼ − d_w·qⱼ| ≤ d_w/2 (plus the
+/// slack above) with d_w the scale of j's block of 64, so |α·Σ sⱼ(xⱼ − d_w·qⱼ)| ≤
+/// |α|·Σ_w n_w·d_w·(1/2 + slack), n_w the columns of block w.
+func quantizationBound(k: Int, alpha: Float, scales d: [Float]) -> Double {
+    var s = 0.0
+    for (w, dw) in d.enumerated() { s += Double(min(64, k - 64 * w)) * Double(dw) }
+    return Double(abs(alpha)) * s * (0.5 + quantizationRoundingSlack)
 }
 
 /// Error allowed for the sparse correction: a float sum of n products (fused or not) and one
