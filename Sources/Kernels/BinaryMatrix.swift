@@ -175,11 +175,13 @@ public final class BinaryMatrix: @unchecked Sendable {
     public var weightBytes: Int { rows * wordsPerRow * 8 + rows * 8 + salientCount * 4 }
 
     /// y[i] = row i · x for i in `rows` (default all), for vector `token` of `a`. Other entries of y
-    /// are not touched. No allocation.
+    /// are not touched. No allocation. A whole-matrix product large enough
+    /// (`ThreadPool.minimumParallelWork`) is split over `pool` at multiples of the variant's row
+    /// block; a call naming `rows` runs on the calling thread.
     public func gemv(_ a: BinaryActivations, _ y: UnsafeMutablePointer<Float>, rows range: Range<Int>? = nil,
-                     token: Int = 0, variant: KernelVariant = .best) {
+                     token: Int = 0, variant: KernelVariant = .best, pool: ThreadPool? = ThreadPool.shared) {
         precondition(token >= 0 && token < a.tokens, "token \(token) not prepared (\(a.tokens) vectors)")
-        run(a, tokens: token..<(token + 1), y, ldy: rows, range ?? 0..<rows, variant)
+        split(range, tokens: 1, variant.rowBlock, pool) { run(a, tokens: token..<(token + 1), y, ldy: rows, $0, variant) }
     }
 
     /// y[t·ldy + i] = row i · xₜ for every prepared vector t of `a` and i in `rows`: the prefill
@@ -187,17 +189,27 @@ public final class BinaryMatrix: @unchecked Sendable {
     /// equals `gemv` token by token, bit for bit; the salient correction runs over the vectors at
     /// once (from the transposed copy) and equals gemv's up to float summation order.
     public func gemm(_ a: BinaryActivations, _ y: UnsafeMutablePointer<Float>, ldy: Int,
-                     rows range: Range<Int>? = nil, variant: KernelVariant = .best) {
+                     rows range: Range<Int>? = nil, variant: KernelVariant = .best, pool: ThreadPool? = ThreadPool.shared) {
         precondition(ldy >= rows, "ldy \(ldy) < rows \(rows)")
-        run(a, tokens: 0..<a.tokens, y, ldy: ldy, range ?? 0..<rows, variant)
+        split(range, tokens: a.tokens, variant.rowBlock, pool) { run(a, tokens: 0..<a.tokens, y, ldy: ldy, $0, variant) }
     }
 
     /// Prepares x in `scratch`, then `gemv`. With several threads on one input, prepare once and
     /// call the other `gemv` instead, so the vector is quantized once.
     public func gemv(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows range: Range<Int>? = nil,
-                     scratch: BinaryActivations, variant: KernelVariant = .best) {
+                     scratch: BinaryActivations, variant: KernelVariant = .best, pool: ThreadPool? = ThreadPool.shared) {
         scratch.prepare(x, k: k, for: variant)
-        gemv(scratch, y, rows: range, variant: variant)
+        gemv(scratch, y, rows: range, variant: variant, pool: pool)
+    }
+
+    /// Runs body over `range` (or, when nil, over all rows, split across `pool` if the product is
+    /// large enough).
+    private func split(_ range: Range<Int>?, tokens: Int, _ block: Int, _ pool: ThreadPool?, _ body: (Range<Int>) -> Void) {
+        if range == nil, let pool, pool.threads > 1, rows * k * tokens >= ThreadPool.minimumParallelWork {
+            pool.forEachRange(0..<rows, block: block, body)
+        } else {
+            body(range ?? 0..<rows)
+        }
     }
 
     private func run(_ a: BinaryActivations, tokens: Range<Int>, _ y: UnsafeMutablePointer<Float>, ldy: Int,

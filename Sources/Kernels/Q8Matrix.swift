@@ -131,19 +131,29 @@ public final class Q8Matrix: @unchecked Sendable {
     }
 
     /// y[i] = row i · x for i in `rows` (default all), for vector `token` of `a` (prepared with
-    /// `.bytes`). Other entries of y are not touched. No allocation.
+    /// `.bytes`). Other entries of y are not touched. No allocation. A whole-matrix product large
+    /// enough (`ThreadPool.minimumParallelWork`) is split over `pool`; a call naming `rows` runs on
+    /// the calling thread.
     public func gemv(_ a: BinaryActivations, _ y: UnsafeMutablePointer<Float>, rows range: Range<Int>? = nil,
-                     token: Int = 0, variant: Q8Variant = .best) {
+                     token: Int = 0, variant: Q8Variant = .best, pool: ThreadPool? = ThreadPool.shared) {
         precondition(token >= 0 && token < a.tokens, "token \(token) not prepared (\(a.tokens) vectors)")
-        run(a, tokens: token..<(token + 1), y, ldy: rows, range ?? 0..<rows, variant)
+        split(range, tokens: 1, variant.rowBlock, pool) { run(a, tokens: token..<(token + 1), y, ldy: rows, $0, variant) }
     }
 
     /// y[t·ldy + i] = row i · xₜ for every prepared vector t of `a` and i in `rows`. Results equal
     /// `gemv` token by token, bit for bit.
     public func gemm(_ a: BinaryActivations, _ y: UnsafeMutablePointer<Float>, ldy: Int, rows range: Range<Int>? = nil,
-                     variant: Q8Variant = .best) {
+                     variant: Q8Variant = .best, pool: ThreadPool? = ThreadPool.shared) {
         precondition(ldy >= rows, "ldy \(ldy) < rows \(rows)")
-        run(a, tokens: 0..<a.tokens, y, ldy: ldy, range ?? 0..<rows, variant)
+        split(range, tokens: a.tokens, variant.rowBlock, pool) { run(a, tokens: 0..<a.tokens, y, ldy: ldy, $0, variant) }
+    }
+
+    private func split(_ range: Range<Int>?, tokens: Int, _ block: Int, _ pool: ThreadPool?, _ body: (Range<Int>) -> Void) {
+        if range == nil, let pool, pool.threads > 1, rows * k * tokens >= ThreadPool.minimumParallelWork {
+            pool.forEachRange(0..<rows, block: block, body)
+        } else {
+            body(range ?? 0..<rows)
+        }
     }
 
     private func run(_ a: BinaryActivations, tokens: Range<Int>, _ y: UnsafeMutablePointer<Float>, ldy: Int,
