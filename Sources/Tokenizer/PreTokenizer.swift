@@ -3,7 +3,7 @@
 /// Each kind is one of the regular expressions of Hugging Face tokenizers, matched by hand over
 /// Unicode scalars (Swift `Regex` is far too slow for a megabyte of text). The character classes
 /// follow the regex engine: \p{L} and \p{N} by general category, \s by the White_Space property.
-struct PreTokenizer: Sendable {
+public struct PreTokenizer: Sendable {
     enum Kind: Sendable, Equatable {
         /// GPT-2: `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
         case gpt2
@@ -22,13 +22,13 @@ struct PreTokenizer: Sendable {
         ("llama-bpe", .llama3(maxDigits: 3)), ("llama3", .llama3(maxDigits: 3)),
         ("qwen2", .llama3(maxDigits: 1)),
     ]
-    static var supportedNames: [String] { kindsByName.map(\.0) }
+    public static var supportedNames: [String] { kindsByName.map(\.0) }
 
     let kind: Kind
 
     init(kind: Kind) { self.kind = kind }
 
-    init(name: String?, source: String?) throws {
+    public init(name: String?, source: String?) throws {
         guard let name else { self.init(kind: .gpt2); return }
         guard let kind = Self.kindsByName.first(where: { $0.0 == name })?.1 else {
             throw TokenizerError.unknownPreTokenizer(name, source: source)
@@ -37,7 +37,7 @@ struct PreTokenizer: Sendable {
     }
 
     /// Calls `body` with the byte range of each word of `text`, in order; the words tile the text.
-    func split(_ text: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
+    public func split(_ text: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
         let chars = ScalarString(text)
         let n = chars.count
         switch kind {

@@ -1,4 +1,4 @@
-@testable import Tokenizer
+import Tokenizer
 import XCTest
 
 /// The hand-written word splitters against the regular expressions they stand for. Expected
