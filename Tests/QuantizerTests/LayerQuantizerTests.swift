@@ -69,7 +69,7 @@ final class LayerQuantizerTests: XCTestCase {
                 let gptq = try LayerQuantizer.quantize(weights: w, rows: rows, columns: k, settings: s, hessian: h)
                 let eRTN = outputError(w, rtn.values, x, rows: rows, k: k, tokens: tokens)
                 let eGPTQ = outputError(w, gptq.values, x, rows: rows, k: k, tokens: tokens)
-                XCTAssertLessThan(eGPTQ, 0.8 * eRTN, "\(method) \(salient): GPTQ \(eGPTQ) vs RTN \(eRTN)")
+                XCTAssertLessThan(eGPTQ, 0.9 * eRTN, "\(method) \(salient): GPTQ \(eGPTQ) vs RTN \(eRTN)")
             }
         }
     }

@@ -14,7 +14,7 @@ final class PackedModelTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: out) }
         var options = ConversionOptions()
         options.settings.gptq = false
-        options.settings.lowFraction = 0.9
+        options.settings.lowFraction = 0.5  // a model that still predicts (RTN at 0.9 is noise)
         options.head = .q8
         _ = try Converter.convert(input: Paths.model("smollm2-135m").path, output: out, options: options,
                                   log: { _ in }, progress: { _ in })
@@ -24,7 +24,7 @@ final class PackedModelTests: XCTestCase {
         let tokens = packed.tokenizer.encode(text, parseSpecial: false)
         let a = try Perplexity.evaluate(model: packed.model, tokens: tokens, contextLength: 512, windows: 2)
         let b = try Perplexity.evaluate(model: reference.model, tokens: tokens, contextLength: 512, windows: 2)
-        print("RTN xnor 0.9 q8 head, 2×512 tokens: packed ppl \(a.perplexity), dequantized \(b.perplexity)")
+        print("RTN xnor 0.5 q8 head, 2×512 tokens: packed ppl \(a.perplexity), dequantized \(b.perplexity)")
         XCTAssertEqual(a.perplexity, b.perplexity, accuracy: b.perplexity * Self.relativePerplexityTolerance)
     }
 }
