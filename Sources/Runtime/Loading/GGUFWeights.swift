@@ -8,10 +8,17 @@ protocol WeightSource {
     func floats(_ name: String, shape: [Int]) throws -> FloatBuffer
     /// A linear layer in → out, stored as `out` rows of `in` values.
     func linear(_ name: String, in k: Int, out n: Int) throws -> LinearLayer
+    /// The output head of a model whose head is tied to its embeddings (`name`), already loaded
+    /// as floats in `embeddings` (vocab × dim).
+    func tiedHead(_ name: String, embeddings: FloatBuffer, dim: Int, vocabulary: Int) throws -> LinearLayer
 }
 
 extension WeightSource {
     func vector(_ name: String, _ n: Int) throws -> FloatBuffer { try floats(name, shape: [n]) }
+
+    func tiedHead(_ name: String, embeddings: FloatBuffer, dim: Int, vocabulary: Int) throws -> LinearLayer {
+        FloatLinear(weights: embeddings, outFeatures: vocabulary, inFeatures: dim)
+    }
 }
 
 /// Reads the tensors of a GGUF file as float32 weights, checking every name and shape.

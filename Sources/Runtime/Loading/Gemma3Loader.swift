@@ -53,7 +53,7 @@ enum Gemma3Loader {
         // No output.weight: the head is tied to the (unscaled) embeddings.
         let output = w.has("output.weight")
             ? try w.linear("output.weight", in: c.dim, out: c.vocabularySize)
-            : FloatLinear(weights: embeddings, outFeatures: c.vocabularySize, inFeatures: c.dim)
+            : try w.tiedHead("token_embd.weight", embeddings: embeddings, dim: c.dim, vocabulary: c.vocabularySize)
         return Gemma3Model(config: c, embeddings: embeddings, layers: layers,
                            outputNorm: try w.vector("output_norm.weight", c.dim), output: output,
                            attentionScale: attentionScale, finalLogitSoftcap: cap > 0 ? cap : nil, threads: threads)

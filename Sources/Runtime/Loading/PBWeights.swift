@@ -33,15 +33,42 @@ final class PBWeights: WeightSource {
         FloatBuffer(try file.floats(try tensor(name, shape: shape)))
     }
 
+    /// Activation scratch for inputs of width k.
+    private func scratch(_ k: Int) -> BinaryActivations {
+        let a = activations[k] ?? BinaryActivations(maxK: k, maxTokens: Self.batchTokens)
+        activations[k] = a
+        return a
+    }
+
+    /// An 8-bit head stays 8-bit (the q8 kernels); a float one shares the embeddings' floats.
+    func tiedHead(_ name: String, embeddings: FloatBuffer, dim: Int, vocabulary: Int) throws -> LinearLayer {
+        let t = try tensor(name, shape: [dim, vocabulary])
+        guard t.encoding == .q8, !dequantize else {
+            return FloatLinear(weights: embeddings, outFeatures: vocabulary, inFeatures: dim)
+        }
+        return try q8Linear(t)
+    }
+
+    private func q8Linear(_ t: PBTensor) throws -> LinearLayer {
+        let q = file.bytes(t, "q").bindMemory(to: Int8.self)
+        let scale = file.bytes(t, "scale")
+        let scales = (0..<t.rows).map { scale.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+        do {
+            return Q8Linear(matrix: try Q8Matrix(name: "\(path): \(t.name)", rows: t.rows, k: t.columns, q: q, scale: scales),
+                            activations: scratch(t.columns))
+        } catch let error as Q8MatrixError {
+            throw RuntimeError.badTensor(t.name, path: path, reason: error.description)
+        }
+    }
+
     func linear(_ name: String, in k: Int, out n: Int) throws -> LinearLayer {
         let t = try tensor(name, shape: [k, n])
+        if t.encoding == .q8 && !dequantize { return try q8Linear(t) }
         guard t.encoding == .pb, !dequantize else {
             return FloatLinear(weights: FloatBuffer(try file.floats(t)), outFeatures: n, inFeatures: k)
         }
-        let scratch = activations[k] ?? BinaryActivations(maxK: k, maxTokens: Self.batchTokens)
-        activations[k] = scratch
         do {
-            return try PBLinear(name: "\(path): \(name)", layer: try file.pbLayer(t), variant: variant, activations: scratch)
+            return try PBLinear(name: "\(path): \(name)", layer: try file.pbLayer(t), variant: variant, activations: scratch(k))
         } catch let error as BinaryMatrixError {
             throw RuntimeError.badTensor(name, path: path, reason: error.description)
         }
