@@ -399,6 +399,32 @@ T2 static void sparse_avx2(const pb_sparse *s, const float *x, int64_t ldx, cons
         }
         return;
     }
+    if (s->ell_start) {
+        // ELL by 16 rows, as in pb_avx512.c: a slot is two gathers of 8 (rows 16g…+7, +8…+15).
+        for (int64_t g = r0 / 16; g * 16 < r1; g++) {
+            const int64_t s0 = s->ell_start[g], s1 = s->ell_start[g + 1];
+            for (int64_t t = 0; t < count; t++) {
+                const float *xr = x + t * ldx;
+                __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+                for (int64_t sl = s0; sl < s1; sl++) {
+                    __m128i c0 = _mm_loadu_si128((const __m128i *)(s->ell_col + sl * 16));
+                    __m128i c1 = _mm_loadu_si128((const __m128i *)(s->ell_col + sl * 16 + 8));
+                    __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s->ell_coef + sl * 16)));
+                    __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s->ell_coef + sl * 16 + 8)));
+                    lo = _mm256_fmadd_ps(w0, _mm256_i32gather_ps(xr, _mm256_cvtepu16_epi32(c0), 4), lo);
+                    hi = _mm256_fmadd_ps(w1, _mm256_i32gather_ps(xr, _mm256_cvtepu16_epi32(c1), 4), hi);
+                }
+                float out[16];
+                _mm256_storeu_ps(out, lo);
+                _mm256_storeu_ps(out + 8, hi);
+                for (int64_t l = 0; l < 16; l++) {
+                    int64_t i = g * 16 + l;
+                    if (i >= r0 && i < r1) y[t * ldy + i] += out[l];
+                }
+            }
+        }
+        return;
+    }
     for (int64_t i = r0; i < r1; i++) {
         const int64_t begin = s->start[i], end = s->start[i + 1];
         for (int64_t t = 0; t < count; t++) {
@@ -417,6 +443,13 @@ T2 static void sparse_avx2(const pb_sparse *s, const float *x, int64_t ldx, cons
             y[t * ldy + i] += sum;
         }
     }
+}
+
+T2 void pb_floats_to_halves_avx2(const float *x, int64_t n, uint16_t *h) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(h + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    for (; i < n; i++) h[i] = pb_float_to_half(x[i]);
 }
 
 const pb_helpers pb_helpers_avx2 = {

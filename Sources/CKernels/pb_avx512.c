@@ -166,19 +166,27 @@ T512_VNNI void pb_vnni_avx512(const pb_matrix *m, const pb_acts *a, int64_t r0, 
         }
         return;
     }
-    // Many vectors: one group × 8 vectors, the group's words reused from L1 by every vector.
-    for (int64_t g = r0 / 16; g < g1; g++) {
+    // Many vectors: tiles of 2 groups × 8 vectors (measured best of 1–4 × 4–8), the groups'
+    // words reused from L1 by every vector; token tails in steps of 4, 2, 1.
+    for (int64_t g = r0 / 16; g < g1; g += 2) {
+        const int two = g + 2 <= g1;
         int64_t t = 0;
-        for (; t + 8 <= a->count; t += 8) vnni_tile(m, a, g, 1, t, 8, r0, r1, y, ldy);
-        if (t + 4 <= a->count) {
-            vnni_tile(m, a, g, 1, t, 4, r0, r1, y, ldy);
-            t += 4;
+        for (; t + 8 <= a->count; t += 8) {
+            if (two) vnni_tile(m, a, g, 2, t, 8, r0, r1, y, ldy);
+            else vnni_tile(m, a, g, 1, t, 8, r0, r1, y, ldy);
         }
-        if (t + 2 <= a->count) {
-            vnni_tile(m, a, g, 1, t, 2, r0, r1, y, ldy);
-            t += 2;
+        for (int tb = 4; tb >= 1; tb /= 2) {
+            if (t + tb > a->count) continue;
+            switch (two * 8 + tb) {
+            case 8 + 4: vnni_tile(m, a, g, 2, t, 4, r0, r1, y, ldy); break;
+            case 8 + 2: vnni_tile(m, a, g, 2, t, 2, r0, r1, y, ldy); break;
+            case 8 + 1: vnni_tile(m, a, g, 2, t, 1, r0, r1, y, ldy); break;
+            case 4: vnni_tile(m, a, g, 1, t, 4, r0, r1, y, ldy); break;
+            case 2: vnni_tile(m, a, g, 1, t, 2, r0, r1, y, ldy); break;
+            default: vnni_tile(m, a, g, 1, t, 1, r0, r1, y, ldy); break;
+            }
+            t += tb;
         }
-        if (t < a->count) vnni_tile(m, a, g, 1, t, 1, r0, r1, y, ldy);
     }
 }
 
@@ -246,16 +254,21 @@ T512_VNNI void pb_q8_avx512(const pb_q8 *m, const pb_acts *a, int64_t r0, int64_
         }
         return;
     }
-    // Many vectors: two groups × 4 vectors; the groups' chunks stay in L1 for every vector.
-    for (int64_t g = r0 / 16; g < g1; g += 2) {
-        const int G = g + 2 <= g1 ? 2 : 1;
-        int64_t t = 0;
-        if (G == 2) {
-            for (; t + 4 <= a->count; t += 4) q8_tile(m, a, g, 2, t, 4, r0, r1, y, ldy);
-            for (; t < a->count; t++) q8_tile(m, a, g, 2, t, 1, r0, r1, y, ldy);
-        } else {
-            for (; t + 4 <= a->count; t += 4) q8_tile(m, a, g, 1, t, 4, r0, r1, y, ldy);
-            for (; t < a->count; t++) q8_tile(m, a, g, 1, t, 1, r0, r1, y, ldy);
+    // Many vectors: tiles of 4 groups × 4 vectors (measured best of 1–4 × 1–8 on the head), the
+    // groups' chunks staying in L1 for every vector.
+    for (int64_t g = r0 / 16; g < g1; g += 4) {
+        const int G = g1 - g < 4 ? (int)(g1 - g) : 4;
+        for (int64_t t = 0; t < a->count; t += 4) {
+            const int TB = a->count - t < 4 ? (int)(a->count - t) : 4;
+            switch (G * 4 + TB) {
+#define Q8_CASE(gg, tt) case gg * 4 + tt: q8_tile(m, a, g, gg, t, tt, r0, r1, y, ldy); break;
+            Q8_CASE(1, 1) Q8_CASE(1, 2) Q8_CASE(1, 3) Q8_CASE(1, 4)
+            Q8_CASE(2, 1) Q8_CASE(2, 2) Q8_CASE(2, 3) Q8_CASE(2, 4)
+            Q8_CASE(3, 1) Q8_CASE(3, 2) Q8_CASE(3, 3) Q8_CASE(3, 4)
+            Q8_CASE(4, 1) Q8_CASE(4, 2) Q8_CASE(4, 3) Q8_CASE(4, 4)
+#undef Q8_CASE
+            default: break;
+            }
         }
     }
 }
@@ -397,6 +410,72 @@ INLINE T512 void sparse_tile_batch(const pb_sparse *s, int64_t i0, int64_t nr, c
     }
 }
 
+// In-place transpose of a 16×16 float block (r[i] lane j ↔ r[j] lane i): unpack pairs of rows,
+// then pairs of pairs, then move 128-bit lanes twice.
+INLINE T512 void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#define PD(v) _mm512_castps_pd(v)
+#define PS(v) _mm512_castpd_ps(v)
+    for (int i = 0; i < 4; i++) {   // r[4i + j], 128-bit lane k: column 4k + j of rows 4i…4i+3
+        r[4 * i] = PS(_mm512_unpacklo_pd(PD(t[4 * i]), PD(t[4 * i + 2])));
+        r[4 * i + 1] = PS(_mm512_unpackhi_pd(PD(t[4 * i]), PD(t[4 * i + 2])));
+        r[4 * i + 2] = PS(_mm512_unpacklo_pd(PD(t[4 * i + 1]), PD(t[4 * i + 3])));
+        r[4 * i + 3] = PS(_mm512_unpackhi_pd(PD(t[4 * i + 1]), PD(t[4 * i + 3])));
+    }
+#undef PD
+#undef PS
+    for (int j = 0; j < 4; j++) {
+        t[j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x44);        // lanes 0, 1 of each
+        t[4 + j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xEE);    // lanes 2, 3
+        t[8 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x44);
+        t[12 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xEE);
+    }
+    for (int j = 0; j < 4; j++) {
+        r[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);        // column j
+        r[4 + j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xDD);    // column 4 + j
+        r[8 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0x88);
+        r[12 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0xDD);
+    }
+}
+
+// y[t·ldy + r] += yt[r·64 + t] for r < nr, t < nt, in 16×16 blocks transposed in registers.
+INLINE T512 void add_transposed(const float *yt, int64_t nr, int64_t nt, float *y, int64_t ldy) {
+    for (int64_t r0 = 0; r0 < nr; r0 += 16) {
+        const __mmask16 rows = tail16(nr - r0);
+        for (int64_t t0 = 0; t0 < nt; t0 += 16) {
+            __m512 v[16];
+            for (int r = 0; r < 16; r++)
+                v[r] = r0 + r < nr ? _mm512_load_ps(yt + (r0 + r) * 64 + t0) : _mm512_setzero_ps();
+            transpose16(v);
+            const int64_t tn = nt - t0 < 16 ? nt - t0 : 16;
+            for (int64_t t = 0; t < tn; t++) {
+                float *dst = y + (t0 + t) * ldy + r0;
+                _mm512_mask_storeu_ps(dst, rows, _mm512_add_ps(_mm512_maskz_loadu_ps(rows, dst), v[t]));
+            }
+        }
+    }
+}
+
+// xt[j·ldxt + t] = x[t·ldx + j] (zero for count ≤ t < ldxt) in 16×16 blocks.
+T512 void pb_transpose_avx512(const float *x, int64_t ldx, int64_t count, int64_t k, float *xt,
+                              int64_t ldxt) {
+    for (int64_t t0 = 0; t0 < ldxt; t0 += 16) {
+        for (int64_t j0 = 0; j0 < k; j0 += 16) {
+            const __mmask16 cols = tail16(k - j0);
+            __m512 v[16];
+            for (int t = 0; t < 16; t++)
+                v[t] = t0 + t < count ? _mm512_maskz_loadu_ps(cols, x + (t0 + t) * ldx + j0) : _mm512_setzero_ps();
+            transpose16(v);
+            const int64_t jn = k - j0 < 16 ? k - j0 : 16;
+            for (int64_t j = 0; j < jn; j++) _mm512_storeu_ps(xt + (j0 + j) * ldxt + t0, v[j]);
+        }
+    }
+}
+
 // One vector: 16 salient entries per step, gather x at the columns, widen the binary16 coefficients.
 T512 static void sparse_avx512(const pb_sparse *s, const float *x, int64_t ldx, const float *xt,
                                int64_t ldxt, int64_t count, int64_t r0, int64_t r1, float *y,
@@ -413,8 +492,36 @@ T512 static void sparse_avx512(const pb_sparse *s, const float *x, int64_t ldx, 
                 case 3: sparse_tile_batch(s, i0, nr, xt + t0, ldxt, 3, yt); break;
                 default: sparse_tile_batch(s, i0, nr, xt + t0, ldxt, 4, yt); break;
                 }
-                for (int64_t t = 0; t < nt; t++)
-                    for (int64_t r = 0; r < nr; r++) y[(t0 + t) * ldy + i0 + r] += yt[r * 64 + t];
+                add_transposed(yt, nr, nt, y + t0 * ldy + i0, ldy);
+            }
+        }
+        return;
+    }
+    if (s->ell_start) {
+        // ELL by 16 rows: one gather of x per slot serves 16 rows, lane l accumulating row 16g+l;
+        // two chains (even and odd slots) hide the multiply-add latency.
+        for (int64_t g = r0 / 16; g * 16 < r1; g++) {
+            const int64_t s0 = s->ell_start[g], s1 = s->ell_start[g + 1];
+            const __mmask16 lanes = (__mmask16)row_lanes(g * 16, 16, r0, r1);
+            for (int64_t t = 0; t < count; t++) {
+                const float *xr = x + t * ldx;
+                __m512 even = _mm512_setzero_ps(), odd = _mm512_setzero_ps();
+                int64_t sl = s0;
+                for (; sl + 2 <= s1; sl += 2) {
+                    __m512i c0 = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(s->ell_col + sl * 16)));
+                    __m512i c1 = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(s->ell_col + sl * 16 + 16)));
+                    __m512 w0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(s->ell_coef + sl * 16)));
+                    __m512 w1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(s->ell_coef + sl * 16 + 16)));
+                    even = _mm512_fmadd_ps(w0, _mm512_i32gather_ps(c0, xr, 4), even);
+                    odd = _mm512_fmadd_ps(w1, _mm512_i32gather_ps(c1, xr, 4), odd);
+                }
+                if (sl < s1) {
+                    __m512i c0 = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(s->ell_col + sl * 16)));
+                    __m512 w0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(s->ell_coef + sl * 16)));
+                    even = _mm512_fmadd_ps(w0, _mm512_i32gather_ps(c0, xr, 4), even);
+                }
+                float *yr = y + t * ldy + g * 16;
+                _mm512_mask_storeu_ps(yr, lanes, _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, yr), _mm512_add_ps(even, odd)));
             }
         }
         return;

@@ -55,12 +55,14 @@ void pb_popcount_avx2(const pb_matrix *, const pb_acts *, int64_t, int64_t, floa
 void pb_dot_avx2(const pb_matrix *, const pb_acts *, int64_t, int64_t, float *, int64_t);
 void pb_float_avx2(const pb_matrix *, const pb_acts *, int64_t, int64_t, float *, int64_t);
 extern const pb_helpers pb_helpers_avx2;
+void pb_floats_to_halves_avx2(const float *x, int64_t n, uint16_t *h);
 
 // AVX-512 (pb_avx512.c).
 void pb_popcount_avx512(const pb_matrix *, const pb_acts *, int64_t, int64_t, float *, int64_t);
 void pb_vnni_avx512(const pb_matrix *, const pb_acts *, int64_t, int64_t, float *, int64_t);
 void pb_float_avx512(const pb_matrix *, const pb_acts *, int64_t, int64_t, float *, int64_t);
 extern const pb_helpers pb_helpers_avx512;
+void pb_transpose_avx512(const float *x, int64_t ldx, int64_t count, int64_t k, float *xt, int64_t ldxt);
 
 // Shared scalar pieces the SIMD files fall back on for tails.
 float pb_quantize_scale(float amax, float *inv);   // returns d, sets 127/amax (0 when d is 0)

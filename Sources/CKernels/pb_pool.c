@@ -35,7 +35,19 @@ struct pb_pool {
     uint32_t generation;             // atomic futex word: bumped once per job (and at stop)
     int32_t sleepers;                // atomic: workers in (or entering) futex_wait
     int stop;                        // atomic
+
+    // Contention back-off (caller side, under run_lock): after a stall, the next `inline_left`
+    // jobs run on the caller alone; each further stall doubles `backoff`, a clean job resets it.
+    int64_t inline_left, backoff;
+    int64_t stalls;                  // for diagnostics
 };
+
+// A job stalled when the caller, done with its own parts, then waited longer than those took plus
+// this much: on an oversubscribed machine a worker preempted inside its part delays the job by a
+// scheduler slice (milliseconds), so the pool then steps aside for a while.
+#define PB_POOL_STALL_NS 50000
+#define PB_POOL_BACKOFF_MIN 64
+#define PB_POOL_BACKOFF_MAX 8192
 
 static _Thread_local int in_part = 0;
 
@@ -80,7 +92,9 @@ static void run_parts(pb_pool *p, uint32_t gen) {
 
 static void *worker_main(void *arg) {
     pb_pool *p = arg;
-    uint32_t seen = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
+    // The generation the pool was created with, not the current one: a worker that starts late
+    // (after jobs, or even after pb_pool_destroy) must still notice every bump since creation.
+    uint32_t seen = 0;
     for (;;) {
         int64_t spin_until = now_ns() + __atomic_load_n(&p->spin_ns, __ATOMIC_RELAXED);
         uint32_t g;
@@ -146,6 +160,12 @@ void pb_pool_run(pb_pool *p, pb_pool_fn fn, void *ctx, int64_t parts) {
         return;
     }
     pthread_mutex_lock(&p->run_lock);
+    if (p->inline_left > 0) {   // backing off after a stall
+        p->inline_left--;
+        pthread_mutex_unlock(&p->run_lock);
+        for (int64_t i = 0; i < parts; i++) fn(ctx, i);
+        return;
+    }
     p->fn = fn;
     p->ctx = ctx;
     __atomic_store_n(&p->parts, parts, __ATOMIC_RELAXED);
@@ -155,15 +175,36 @@ void pb_pool_run(pb_pool *p, pb_pool_fn fn, void *ctx, int64_t parts) {
     __atomic_store_n(&p->generation, gen, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST) > 0) futex_wake_all(&p->generation);
 
+    const int64_t t0 = now_ns();
     run_parts(p, gen);
 
     // Parts still running belong to workers: spin for them, then yield the core (on an
     // oversubscribed machine the straggler may be waiting for exactly this core).
-    int64_t spin_until = now_ns() + __atomic_load_n(&p->spin_ns, __ATOMIC_RELAXED);
-    unsigned n = 0;
-    while (__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < parts) {
-        cpu_relax();
-        if (++n % 32 == 0 && now_ns() > spin_until) sched_yield();
+    if (__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < parts) {
+        const int64_t t1 = now_ns();
+        int64_t spin_until = t1 + __atomic_load_n(&p->spin_ns, __ATOMIC_RELAXED);
+        unsigned n = 0;
+        while (__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < parts) {
+            cpu_relax();
+            if (++n % 32 == 0 && now_ns() > spin_until) sched_yield();
+        }
+        if (now_ns() - t1 > (t1 - t0) + PB_POOL_STALL_NS) {
+            p->stalls++;
+            p->backoff = p->backoff ? (p->backoff * 2 < PB_POOL_BACKOFF_MAX ? p->backoff * 2 : PB_POOL_BACKOFF_MAX)
+                                    : PB_POOL_BACKOFF_MIN;
+            p->inline_left = p->backoff;
+        } else {
+            p->backoff = 0;
+        }
+    } else {
+        p->backoff = 0;
     }
     pthread_mutex_unlock(&p->run_lock);
+}
+
+int64_t pb_pool_stalls(pb_pool *p) {
+    pthread_mutex_lock(&p->run_lock);
+    int64_t n = p->stalls;
+    pthread_mutex_unlock(&p->run_lock);
+    return n;
 }

@@ -146,6 +146,22 @@ float pb_half_to_float(uint16_t h) {
     return f;
 }
 
+uint16_t pb_float_to_half(float f) {
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    const uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
+    const uint32_t a = x & 0x7fffffffu;
+    if (a > 0x7f800000u) return sign | 0x7e00u | (uint16_t)((a >> 13) & 0x3ffu);   // NaN, quiet
+    if (a >= 0x477ff000u) return sign | 0x7c00u;   // ≥ 65520 (or inf): rounds to infinity
+    if (a >= 0x38800000u) {                        // ≥ 2⁻¹⁴: normal; round the 13 dropped bits to even
+        uint32_t r = a + 0xfffu + ((a >> 13) & 1u);
+        return sign | (uint16_t)((r - 0x38000000u) >> 13);   // rebias 127 → 15 (a carry is right)
+    }
+    float v;                                       // subnormal or zero: units of 2⁻²⁴, exact scaling
+    memcpy(&v, &a, sizeof v);
+    return sign | (uint16_t)rintf(v * 0x1p24f);   // 1024 encodes the smallest normal, as it should
+}
+
 static void sparse_scalar(const pb_sparse *s, const float *x, int64_t ldx, const float *xt,
                           int64_t ldxt, int64_t count, int64_t r0, int64_t r1, float *y,
                           int64_t ldy) {
@@ -188,6 +204,14 @@ void pb_interleave8(const uint64_t *bits, int64_t rows, int64_t words, uint64_t 
             }
 }
 
+void pb_floats_to_halves(const float *x, int64_t n, uint16_t *h) {
+    if (pb_table()->best_isa >= PB_ISA_AVX2) {
+        pb_floats_to_halves_avx2(x, n, h);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) h[i] = pb_float_to_half(x[i]);
+}
+
 void pb_interleave_nibbles(const uint64_t *bits, int64_t rows, int64_t words, uint64_t *nibbles) {
     int64_t groups = (rows + 15) / 16;
     for (int64_t g = 0; g < groups; g++)
@@ -202,6 +226,10 @@ void pb_interleave_nibbles(const uint64_t *bits, int64_t rows, int64_t words, ui
 }
 
 void pb_transpose(const float *x, int64_t ldx, int64_t count, int64_t k, float *xt, int64_t ldxt) {
+    if (pb_table()->best_isa == PB_ISA_AVX512 && ldxt % 16 == 0) {
+        pb_transpose_avx512(x, ldx, count, k, xt, ldxt);
+        return;
+    }
     // 16×16 tiles keep both sides' cache lines in L1.
     for (int64_t j0 = 0; j0 < k; j0 += 16)
         for (int64_t t0 = 0; t0 < ldxt; t0 += 16)
@@ -259,4 +287,37 @@ int64_t pb_q8_interleave(const int8_t *w, int64_t rows, int64_t k, int8_t *w16, 
 void pb_q8_row(const pb_q8 *m, int64_t i, float *out) {
     const float s = m->scale[i];
     for (int64_t j = 0; j < m->k; j++) out[j] = s * (float)*q8_at(m, i, j);
+}
+
+int64_t pb_sparse_ell_slots(const uint32_t *start, int64_t rows) {
+    int64_t slots = 0;
+    for (int64_t g = 0; g * 16 < rows; g++) {
+        uint32_t longest = 0;
+        for (int64_t i = g * 16; i < g * 16 + 16 && i < rows; i++)
+            if (start[i + 1] - start[i] > longest) longest = start[i + 1] - start[i];
+        slots += longest;
+    }
+    return slots;
+}
+
+void pb_sparse_fill_ell(const uint32_t *start, const uint16_t *col, const uint16_t *coef, int64_t rows,
+                        uint32_t *ell_start, uint16_t *ell_col, uint16_t *ell_coef) {
+    uint32_t slot = 0;
+    int64_t g = 0;
+    for (; g * 16 < rows; g++) {
+        ell_start[g] = slot;
+        uint32_t longest = 0;
+        for (int64_t i = g * 16; i < g * 16 + 16 && i < rows; i++)
+            if (start[i + 1] - start[i] > longest) longest = start[i + 1] - start[i];
+        for (uint32_t s = 0; s < longest; s++)
+            for (int64_t l = 0; l < 16; l++) {
+                int64_t i = g * 16 + l;
+                uint32_t n = i < rows ? start[i + 1] - start[i] : 0;
+                size_t at = ((size_t)slot + s) * 16 + (size_t)l;
+                ell_col[at] = s < n ? col[start[i] + s] : 0;
+                ell_coef[at] = s < n ? coef[start[i] + s] : 0;
+            }
+        slot += longest;
+    }
+    ell_start[g] = slot;
 }

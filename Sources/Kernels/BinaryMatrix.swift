@@ -47,6 +47,9 @@ public final class BinaryMatrix: @unchecked Sendable {
     private let sparseStart: UnsafeMutablePointer<UInt32>
     private let sparseColumns: UnsafeMutablePointer<UInt16>
     private let sparseCoefficients: UnsafeMutablePointer<UInt16>
+    private var ellStart: UnsafeMutablePointer<UInt32>?
+    private var ellColumns: UnsafeMutablePointer<UInt16>?
+    private var ellCoefficients: UnsafeMutablePointer<UInt16>?
     private let cMatrix: UnsafeMutablePointer<pb_matrix>
     private let cSparse: UnsafeMutablePointer<pb_sparse>
 
@@ -102,12 +105,22 @@ public final class BinaryMatrix: @unchecked Sendable {
         }
         if let bits8 { pb_interleave8(bits, Int64(rows), Int64(words), bits8) }
         if let nibbles { pb_interleave_nibbles(bits, Int64(rows), Int64(words), nibbles) }
-        if let salient { try fillSparse(salient) }
+        if let salient {
+            try fillSparse(salient)
+            // The one-vector SIMD paths read the entries by 16 rows (ELL).
+            let slots = Int(pb_sparse_ell_slots(sparseStart, Int64(rows)))
+            let start = alignedAllocate(UInt32.self, count: (rows + 15) / 16 + 1)
+            let columns = alignedAllocate(UInt16.self, count: slots * 16)
+            let coefficients = alignedAllocate(UInt16.self, count: slots * 16)
+            pb_sparse_fill_ell(sparseStart, sparseColumns, sparseCoefficients, Int64(rows), start, columns, coefficients)
+            (ellStart, ellColumns, ellCoefficients) = (start, columns, coefficients)
+        }
 
         cMatrix.initialize(to: pb_matrix(rows: Int64(rows), k: Int64(k), words: Int64(words), bits: bits,
                                          bits8: bits8, nibbles: nibbles, alpha: alpha, mu: mu))
         cSparse.initialize(to: pb_sparse(rows: Int64(rows), k: Int64(k), start: sparseStart, col: sparseColumns,
-                                         coef: sparseCoefficients))
+                                         coef: sparseCoefficients, ell_start: ellStart, ell_col: ellColumns,
+                                         ell_coef: ellCoefficients))
     }
 
     /// Convenience over an array of sign words (tests, converters).
@@ -130,6 +143,9 @@ public final class BinaryMatrix: @unchecked Sendable {
         }
         bits8.map { UnsafeMutableRawPointer($0).deallocate() }
         nibbles.map { UnsafeMutableRawPointer($0).deallocate() }
+        ellStart.map { UnsafeMutableRawPointer($0).deallocate() }
+        ellColumns.map { UnsafeMutableRawPointer($0).deallocate() }
+        ellCoefficients.map { UnsafeMutableRawPointer($0).deallocate() }
         cMatrix.deallocate()
         cSparse.deallocate()
     }
@@ -142,6 +158,7 @@ public final class BinaryMatrix: @unchecked Sendable {
                 "CSR of \(s.rows) rows with \(s.start.count) offsets, \(s.columns.count) columns and "
                     + "\(s.values.count) values does not describe \(rows) rows")
         }
+        var corrections = [Float](repeating: 0, count: s.values.count)
         for i in 0..<rows {
             let lo = Int(s.start[i]), hi = Int(s.start[i + 1])
             guard lo <= hi else {
@@ -153,14 +170,16 @@ public final class BinaryMatrix: @unchecked Sendable {
                     throw BinaryMatrixError.salient(matrix: name, detail: "salient column \(j) in row \(i) ≥ K = \(k)")
                 }
                 let sign: Float = (bits[i * wordsPerRow + j / 64] >> UInt64(j % 64)) & 1 == 1 ? 1 : -1
-                let c = Float16(s.values[e] - mu[i] - alpha[i] * sign)
-                guard c.isFinite else {
-                    throw BinaryMatrixError.salient(matrix: name, detail:
-                        "correction \(s.values[e] - mu[i] - alpha[i] * sign) at row \(i), column \(j) overflows float16")
-                }
+                corrections[e] = s.values[e] - mu[i] - alpha[i] * sign
                 sparseColumns[e] = UInt16(j)
-                sparseCoefficients[e] = c.bitPattern
             }
+        }
+        // Batch conversion (F16C where available; Swift's Float16(_:) is a library call on baseline x86-64).
+        pb_floats_to_halves(corrections, Int64(corrections.count), sparseCoefficients)
+        for e in 0..<corrections.count where sparseCoefficients[e] & 0x7c00 == 0x7c00 {
+            let i = s.start.lastIndex { Int($0) <= e }!
+            throw BinaryMatrixError.salient(matrix: name, detail:
+                "correction \(corrections[e]) at row \(i), column \(s.columns[e]) overflows float16")
         }
         for i in 0...rows { sparseStart[i] = s.start[i] }
     }
@@ -170,6 +189,10 @@ public final class BinaryMatrix: @unchecked Sendable {
         variant.available && (hasInterleavedRows || !variant.usesInterleavedRows)
             && (hasNibbleRows || !variant.usesNibbleRows)
     }
+
+    /// The work of one vector in `ThreadPool.minimumParallelWork` units: a salient entry costs
+    /// about 20 sign-bit weights.
+    public var parallelWork: Int { rows * k + 20 * salientCount }
 
     /// Bytes of weight data the kernels stream per product (sign bits, α, μ, salient entries).
     public var weightBytes: Int { rows * wordsPerRow * 8 + rows * 8 + salientCount * 4 }
@@ -205,7 +228,7 @@ public final class BinaryMatrix: @unchecked Sendable {
     /// Runs body over `range` (or, when nil, over all rows, split across `pool` if the product is
     /// large enough).
     private func split(_ range: Range<Int>?, tokens: Int, _ block: Int, _ pool: ThreadPool?, _ body: (Range<Int>) -> Void) {
-        if range == nil, let pool, pool.threads > 1, rows * k * tokens >= ThreadPool.minimumParallelWork {
+        if range == nil, let pool, pool.threads > 1, parallelWork * tokens >= ThreadPool.minimumParallelWork {
             pool.forEachRange(0..<rows, block: block, body)
         } else {
             body(range ?? 0..<rows)

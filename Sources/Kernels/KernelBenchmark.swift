@@ -47,7 +47,11 @@ public enum KernelBenchmark {
         let threads = max(1, threads)
         let previousBLASThreads = openblas_get_num_threads()
         openblas_set_num_threads(Int32(threads))
-        defer { openblas_set_num_threads(previousBLASThreads) }
+        benchmarkPool = threads > 1 ? ThreadPool(threads: threads) : nil
+        defer {
+            openblas_set_num_threads(previousBLASThreads)
+            benchmarkPool = nil
+        }
 
         var out: [Row] = []
         var rng = BenchmarkRandom(seed: 0xB1_4A27)
@@ -210,21 +214,15 @@ public enum KernelBenchmark {
         return Double(DispatchTime.now().uptimeNanoseconds - t0)
     }
 
-    /// Splits [0, rows) into `threads` ranges at multiples of `block` and runs them concurrently
-    /// (one range on this thread when threads = 1). Dispatch's pool is a stand-in for the runtime's
-    /// own: with several threads the figures include its fork-join cost.
+    /// Splits [0, rows) into `threads` ranges at multiples of `block` and runs them on the benchmark's
+    /// pool (one range on this thread when threads = 1); with several threads the figures include
+    /// the fork-join cost.
     private static func split(rows: Int, block: Int, threads: Int, _ body: (Range<Int>) -> Void) {
-        if threads == 1 { return body(0..<rows) }
-        let blocks = (rows + block - 1) / block
-        withoutActuallyEscaping(body) { body in
-            // Each iteration writes its own rows of y; the caller waits for all of them.
-            let work = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let lo = min(rows, blocks * t / threads * block), hi = min(rows, blocks * (t + 1) / threads * block)
-                if lo < hi { work.value(lo..<hi) }
-            }
-        }
+        guard threads > 1, let pool = benchmarkPool, pool.threads == threads else { return body(0..<rows) }
+        pool.forEachRange(0..<rows, block: block, body)
     }
+
+    nonisolated(unsafe) private static var benchmarkPool: ThreadPool?
 
     private static func randomSalient(rows: Int, k: Int, fraction: Double, rng: inout BenchmarkRandom) -> SalientWeights {
         var start: [UInt32] = [0], columns: [UInt16] = [], values: [Float] = []
@@ -323,11 +321,6 @@ public enum KernelBenchmark {
             + "\"best\":\(quoted(KernelVariant.best.rawValue)),\"prefill_tokens\":\(prefillTokens),\"results\":[\n"
             + items.joined(separator: ",\n") + "\n]}\n"
     }
-}
-
-private struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
 
 /// SplitMix64, so the benchmark's data is the same on every run.

@@ -121,6 +121,10 @@ public final class Q8Matrix: @unchecked Sendable {
         cMatrix.deallocate()
     }
 
+    /// The work of one vector in `ThreadPool.minimumParallelWork` units: a q8 weight costs about
+    /// 4 sign-bit weights.
+    public var parallelWork: Int { 4 * rows * k }
+
     /// Bytes of weight data the kernels stream per product (weights, offset sums, scales).
     public var weightBytes: Int { (rows + 15) / 16 * 16 * (blocksPerRow * 64 + blocksPerRow * 4) + rows * 4 }
 
@@ -149,7 +153,7 @@ public final class Q8Matrix: @unchecked Sendable {
     }
 
     private func split(_ range: Range<Int>?, tokens: Int, _ block: Int, _ pool: ThreadPool?, _ body: (Range<Int>) -> Void) {
-        if range == nil, let pool, pool.threads > 1, rows * k * tokens >= ThreadPool.minimumParallelWork {
+        if range == nil, let pool, pool.threads > 1, parallelWork * tokens >= ThreadPool.minimumParallelWork {
             pool.forEachRange(0..<rows, block: block, body)
         } else {
             body(range ?? 0..<rows)

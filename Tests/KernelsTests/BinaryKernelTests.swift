@@ -184,8 +184,8 @@ final class BinaryKernelTests: XCTestCase {
         }
     }
 
-    /// The salient correction alone, every helper level (one vector at a time, and batched over
-    /// the transposed copy) against the scalar one and Double.
+    /// The salient correction alone, every helper level (one vector at a time from the CSR or the
+    /// ELL copy, and batched over the transposed copy) against the scalar one and Double.
     func testSparseCorrectionHelpers() throws {
         var rng = SplitMix64(seed: 0x5eed_0004)
         let (n, k) = (65, 1000)
@@ -207,15 +207,29 @@ final class BinaryKernelTests: XCTestCase {
             try s.start.withUnsafeBufferPointer { start in
                 try s.columns.withUnsafeBufferPointer { col in
                     try coef.withUnsafeBufferPointer { cf in
-                        var csr = pb_sparse(rows: Int64(n), k: Int64(k), start: start.baseAddress, col: col.baseAddress, coef: cf.baseAddress)
+                        var csr = pb_sparse(rows: Int64(n), k: Int64(k), start: start.baseAddress, col: col.baseAddress,
+                                            coef: cf.baseAddress, ell_start: nil, ell_col: nil, ell_coef: nil)
+                        let slots = Int(pb_sparse_ell_slots(start.baseAddress, Int64(n)))
+                        var ellStart = [UInt32](repeating: 0, count: (n + 15) / 16 + 1)
+                        var ellCol = [UInt16](repeating: 7, count: slots * 16), ellCoef = ellCol
+                        pb_sparse_fill_ell(start.baseAddress, col.baseAddress, cf.baseAddress, Int64(n), &ellStart, &ellCol, &ellCoef)
+                        XCTAssertEqual(Int(ellStart.last!), slots)
                         var reference = [Float](repeating: 0, count: tokens * n)
                         let scalar = try XCTUnwrap(pb_table_helpers(PB_ISA_SCALAR)).pointee
                         scalar.sparse(&csr, x, Int64(k), nil, 0, Int64(tokens), 0, Int64(n), &reference, Int64(n))
                         for isa in [PB_ISA_SCALAR, PB_ISA_AVX2, PB_ISA_AVX512] {
                             guard let h = pb_table_helpers(isa)?.pointee else { continue }
-                            for batched in [false, true] {
+                            for (batched, ell) in [(false, false), (false, true), (true, false), (true, true)] {
                                 var y = [Float](repeating: 1, count: tokens * n)   // adds to what is there
-                                h.sparse(&csr, x, Int64(k), batched ? xt : nil, Int64(ldxt), Int64(tokens), 2, Int64(n), &y, Int64(n))
+                                ellStart.withUnsafeBufferPointer { es in
+                                    ellCol.withUnsafeBufferPointer { ec in
+                                        ellCoef.withUnsafeBufferPointer { ef in
+                                            var m = csr
+                                            if ell { (m.ell_start, m.ell_col, m.ell_coef) = (es.baseAddress, ec.baseAddress, ef.baseAddress) }
+                                            h.sparse(&m, x, Int64(k), batched ? xt : nil, Int64(ldxt), Int64(tokens), 2, Int64(n), &y, Int64(n))
+                                        }
+                                    }
+                                }
                                 for t in 0..<tokens {
                                     for i in 0..<n {
                                         guard i >= 2 else { XCTAssertEqual(y[t * n + i], 1); continue }
@@ -227,7 +241,7 @@ final class BinaryKernelTests: XCTestCase {
                                         }
                                         let entries = Int(s.start[i + 1] - s.start[i])
                                         let bound = sparseBound(entries: entries, absSum: absSum + 1)
-                                        let ctx = "isa \(isa.rawValue) batched \(batched) tokens \(tokens) t \(t) row \(i)"
+                                        let ctx = "isa \(isa.rawValue) batched \(batched) ell \(ell) tokens \(tokens) t \(t) row \(i)"
                                         XCTAssertLessThanOrEqual(abs(Double(y[t * n + i]) - (1 + exact)), bound, ctx)
                                         XCTAssertLessThanOrEqual(abs(Double(y[t * n + i] - 1 - reference[t * n + i])), 2 * bound, ctx)
                                     }
@@ -324,6 +338,48 @@ final class BinaryKernelTests: XCTestCase {
             XCTAssertEqual(q[0..<expected.count].map { Int($0) }, expected, "isa \(isa.rawValue)")
             XCTAssertEqual(q[64..<68].map { Int($0) }, [64, -127, 32, 16], "isa \(isa.rawValue)")   // 63.5 → 64
             XCTAssertEqual(total, Float(Double(expected.reduce(0, +)) + Double(d[1]) * Double(64 - 127 + 32 + 16)))
+        }
+    }
+
+    /// The transposed copy, on the widest path and on plain x86-64, for awkward shapes.
+    func testTransposeEveryLevel() {
+        defer { CPUFeatures.restrictDispatch(to: .current) }
+        var rng = SplitMix64(seed: 0x5eed_000a)
+        for features in [CPUFeatures.current, .baseline] {
+            CPUFeatures.restrictDispatch(to: features)
+            for (count, k, ldx) in [(1, 1, 1), (2, 17, 20), (16, 576, 576), (37, 65, 70), (64, 1536, 1536), (70, 33, 40)] {
+                let x = (0..<(count * ldx)).map { _ in Float.random(in: -1...1, using: &rng) }
+                let ldxt = (count + 15) / 16 * 16
+                var xt = [Float](repeating: .nan, count: k * ldxt + 3)
+                pb_transpose(x, Int64(ldx), Int64(count), Int64(k), &xt, Int64(ldxt))
+                for j in 0..<k {
+                    for t in 0..<ldxt {
+                        XCTAssertEqual(xt[j * ldxt + t], t < count ? x[t * ldx + j] : 0, "\(features) count \(count) k \(k) j \(j) t \(t)")
+                    }
+                }
+                XCTAssertTrue(xt[(k * ldxt)...].allSatisfy(\.isNaN), "wrote past the copy")
+            }
+        }
+    }
+
+    /// float → half, scalar and batched (F16C), equals Swift's Float16(_:) on every rounding
+    /// boundary (each half, the midpoints to its neighbours and one float step either side) and on
+    /// random floats across the whole exponent range.
+    func testFloatToHalfRoundsLikeSwift() {
+        var xs: [Float] = [0, -0, .infinity, -.infinity, 65504, 65519.998, 65520, 65536, 1e10, 0x1p-24, 0x1p-25, 0x1.8p-25, 0x1p-26]
+        for bits in UInt16(0)..<0x7c00 {
+            let h = Float(Float16(bitPattern: bits)), next = Float(Float16(bitPattern: bits + 1))
+            let mid = (h + next) / 2   // exact in Float
+            for v in [h, mid, mid.nextDown, mid.nextUp] { xs += [v, -v] }
+        }
+        var rng = SplitMix64(seed: 0x5eed_000b)
+        for _ in 0..<200_000 { xs.append(Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()))) }
+        var batch = [UInt16](repeating: 0, count: xs.count)
+        pb_floats_to_halves(xs, Int64(xs.count), &batch)
+        for (i, x) in xs.enumerated() where !x.isNaN {
+            let want = Float16(x).bitPattern
+            XCTAssertEqual(pb_float_to_half(x), want, "scalar \(x)")
+            XCTAssertEqual(batch[i], want, "batch \(x)")
         }
     }
 

@@ -60,6 +60,28 @@ final class ThreadPoolTests: XCTestCase {
         XCTAssertTrue(slots.allSatisfy { $0 == 500 })
     }
 
+    /// A job whose worker-side part takes far longer than the caller's counts as a stall, and the
+    /// next 64 jobs then run on the calling thread alone.
+    func testStallBacksOffToCallerOnly() {
+        let pool = ThreadPool(threads: 2, spinMicroseconds: 1000)
+        let caller = pthread_self()
+        // The caller takes both parts until the worker gets a core: keep trying for a while.
+        let deadline = DispatchTime.now().uptimeNanoseconds + 10_000_000_000
+        var tries = 0
+        while pool.stalls == 0 && DispatchTime.now().uptimeNanoseconds < deadline {
+            pool.run(parts: 2) { _ in if pthread_equal(pthread_self(), caller) == 0 { usleep(2000) } }
+            tries += 1
+        }
+        XCTAssertEqual(pool.stalls, 1, "no stall detected in \(tries) jobs")
+        let onCaller = UnsafeMutableBufferPointer<Int>.allocate(capacity: 64 * 4)
+        defer { onCaller.deallocate() }
+        onCaller.initialize(repeating: 0)
+        for j in 0..<64 {
+            pool.run(parts: 4) { p in onCaller[j * 4 + p] = pthread_equal(pthread_self(), caller) != 0 ? 1 : 0 }
+        }
+        XCTAssertTrue(onCaller.allSatisfy { $0 == 1 }, "jobs ran on a worker during the back-off")
+    }
+
     /// Products split over a pool equal single-threaded ones bit for bit.
     func testMatrixProductsWithPoolMatchSingleThread() throws {
         var rng = SplitMix64(seed: 0x5eed_0901)

@@ -1,6 +1,7 @@
 // Partially-binarized (PB-LLM) matrix kernels: the dense sign-bit GEMV/GEMM, activation
-// preparation and the sparse salient correction. One C file per instruction set; the path is
-// chosen at run time from the CPU's features (pb_table()), never at compile time.
+// preparation, the sparse salient correction, and 8-bit (q8) matrices for the output head and
+// embeddings. One C file per instruction set; the path is chosen at run time from the CPU's
+// features (pb_table()), never at compile time. The fork-join pool is in pb_pool.h.
 //
 // Arithmetic (see shared/design/kernels.md). Row i of an N×K layer, non-salient weights:
 //     ŵᵢⱼ = μᵢ + αᵢ·sᵢⱼ,  sᵢⱼ = ±1
@@ -82,11 +83,17 @@ typedef struct pb_acts {
 /// Sparse salient correction in CSR form: yᵢ += Σ_{e ∈ [start[i], start[i+1])} coef[e]·x[col[e]].
 /// Columns are uint16 (so K ≤ 65536); coefficients are IEEE binary16 bit patterns. A coefficient
 /// is the difference between the salient weight and its binary approximation, ŵ − μ − α·s.
+/// The same entries in ELL form by 16 rows (the one-vector SIMD paths: lane l = row 16g+l, no
+/// horizontal sums): group g has ell_start[g+1] − ell_start[g] slots (its longest row), slot s
+/// holds entry s of each row at [(ell_start[g] + s)·16 + l], padded with column 0, coefficient 0.
 typedef struct pb_sparse {
     int64_t rows, k;
     const uint32_t *start;       // rows + 1 offsets
     const uint16_t *col;
     const uint16_t *coef;        // binary16
+    const uint32_t *ell_start;   // ⌈rows/16⌉ + 1 slot offsets; NULL: no ELL copy
+    const uint16_t *ell_col;
+    const uint16_t *ell_coef;
 } pb_sparse;
 
 // ---- Kernels -------------------------------------------------------------------------------
@@ -215,8 +222,19 @@ void pb_interleave8(const uint64_t *bits, int64_t rows, int64_t words, uint64_t 
 int64_t pb_q8_interleave(const int8_t *w, int64_t rows, int64_t k, int8_t *w16, int32_t *corr);
 /// out[j] = scaleᵢ·wᵢⱼ for j < k: one dequantized row (embedding lookup).
 void pb_q8_row(const pb_q8 *m, int64_t i, float *out);
-/// xt[j·ldxt + t] = x[t·ldx + j] for j < k, t < count; zero for count ≤ t < ldxt (scalar C).
+/// Slots of 16 the ELL copy of a CSR needs (Σ over groups of 16 rows of the longest row).
+int64_t pb_sparse_ell_slots(const uint32_t *start, int64_t rows);
+/// Fills the ELL copy (pb_sparse.ell_*) from the CSR arrays.
+void pb_sparse_fill_ell(const uint32_t *start, const uint16_t *col, const uint16_t *coef, int64_t rows,
+                        uint32_t *ell_start, uint16_t *ell_col, uint16_t *ell_coef);
+/// xt[j·ldxt + t] = x[t·ldx + j] for j < k, t < count; zero for count ≤ t < ldxt (AVX-512 when
+/// the dispatch table allows it and ldxt is a multiple of 16).
 void pb_transpose(const float *x, int64_t ldx, int64_t count, int64_t k, float *xt, int64_t ldxt);
+/// IEEE binary32 → binary16, rounding to nearest even (overflow to ±inf), for n values: F16C when
+/// the dispatch table allows it, else an exact scalar conversion.
+void pb_floats_to_halves(const float *x, int64_t n, uint16_t *h);
+/// IEEE binary32 → binary16, rounding to nearest even (the scalar path of pb_floats_to_halves).
+uint16_t pb_float_to_half(float f);
 /// IEEE binary16 → binary32, exact (the scalar sparse path's converter).
 float pb_half_to_float(uint16_t h);
 

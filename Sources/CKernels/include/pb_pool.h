@@ -28,7 +28,12 @@ void pb_pool_set_spin(pb_pool *pool, int64_t spin_ns);
 /// Runs fn(ctx, p) for every p < parts across the pool's threads, the caller included, and
 /// returns when all have finished. One job at a time per pool: calls from several threads are
 /// serialized; a call from inside a part runs the job on the calling thread alone.
+/// After a job stalls (the caller, done with its own parts, waited 50 µs longer than they took:
+/// a worker preempted on an oversubscribed machine), the next jobs run on the caller alone: 64,
+/// then twice as many after each further stall up to 8192, until a job runs clean again.
 void pb_pool_run(pb_pool *pool, pb_pool_fn fn, void *ctx, int64_t parts);
+/// Jobs that stalled so far (diagnostics).
+int64_t pb_pool_stalls(pb_pool *pool);
 
 #ifdef __cplusplus
 }
