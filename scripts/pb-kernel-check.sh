@@ -12,7 +12,7 @@ ppl() { "$bin" perplexity "$@" -f "$text" --ctx 2048 --windows 16 --json 2>/dev/
 
 echo "| model | kernels | dequantized to float | packed / float |"
 echo "|---|---:|---:|---:|"
-f=$(ppl -m smollm2-135m); echo "| float (Q4_1 GGUF dequantized) | $f | $f | 1 |"
+if [ "${SKIP_FLOAT:-0}" != 1 ]; then f=$(ppl -m smollm2-135m); echo "| float (Q4_1 GGUF dequantized) | $f | $f | 1 |"; fi
 for frac in 0.5 0.9; do
     file="$out/smollm2-xnor-rtn-$frac.pbllm"
     [ -f "$file" ] || "$bin" convert smollm2-135m -o "$file" --method xnor --low-frac "$frac" --high-bit 8 --salient magnitude --no-gptq 2>/dev/null
