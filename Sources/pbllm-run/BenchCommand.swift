@@ -50,7 +50,7 @@ enum BenchCommand: Command {
             let loaded = try LoadedModel.load(name, threads: threads[0], kernel: kernel)
             let label = URL(fileURLWithPath: loaded.path).lastPathComponent
             for t in threads {
-                loaded.model.threads = t
+                loaded.setThreads(t)
                 var results: [Benchmark.Measurement] = []
                 if p > 0 { results.append(try Benchmark.prefill(loaded.model, tokens: p, repetitions: reps)) }
                 if n > 0 { results.append(try Benchmark.decode(loaded.model, tokens: n, repetitions: reps)) }

@@ -25,6 +25,14 @@ public final class LoadedModel: @unchecked Sendable {
     }
 
     public var config: ModelConfig { model.config }
+    /// Whether PB layers run on the sign-bit kernels (a .pbllm file, not dequantized).
+    public private(set) var isPacked = false
+
+    /// Threads for everything: OpenBLAS, and for packed models the kernels' thread pool.
+    public func setThreads(_ threads: Int) {
+        model.threads = threads
+        if isPacked { ThreadPool.setSharedThreads(threads) }
+    }
     /// Bits stored per parameter, counting the whole file.
     public var bitsPerWeight: Double { Double(fileSize) * 8 / Double(max(parameterCount, 1)) }
 
@@ -65,7 +73,10 @@ public final class LoadedModel: @unchecked Sendable {
         let tokenizer = try Tokenizer(TokenizerVocabulary(gguf: metadata, path: path))
         let model = try loader(weights, ConfigReader(metadata: metadata, architecture: arch, path: path),
                                tokenizer.vocabularySize, threads)
-        return LoadedModel(path: path, fileSize: fileSize, model: model, tokenizer: tokenizer,
-                           chatTemplate: metadata["tokenizer.chat_template"]?.string, parameterCount: parameters)
+        let loaded = LoadedModel(path: path, fileSize: fileSize, model: model, tokenizer: tokenizer,
+                                 chatTemplate: metadata["tokenizer.chat_template"]?.string, parameterCount: parameters)
+        loaded.isPacked = weights is PBWeights && !dequantize
+        loaded.setThreads(threads)
+        return loaded
     }
 }
