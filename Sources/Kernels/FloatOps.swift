@@ -14,6 +14,13 @@ public enum FloatOps {
         for i in 0..<n { out[i] = x[i] * scale * (weightOffset + w[i]) }
     }
 
+    /// RMSNorm of `rows` consecutive rows of `width` values each, with one weight vector.
+    @inlinable
+    public static func rmsNorm(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, rows: Int, width: Int, eps: Float,
+                               into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows { rmsNorm(x + r * width, w, n: width, eps: eps, into: out + r * width) }
+    }
+
     /// In-place softmax over n values; returns nothing, leaves probabilities summing to 1.
     @inlinable
     public static func softmax(_ x: UnsafeMutablePointer<Float>, n: Int) {

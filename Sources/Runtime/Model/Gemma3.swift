@@ -135,8 +135,6 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
     /// RMSNorm of `rows` rows of `width` values (in place when out == x); the weights already hold 1 + w.
     private func rmsNorm(_ x: UnsafePointer<Float>, _ w: FloatBuffer, rows: Int, width: Int,
                          into out: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            FloatOps.rmsNorm(x + r * width, w.pointer, n: width, eps: config.normEps, into: out + r * width)
-        }
+        FloatOps.rmsNorm(x, w.pointer, rows: rows, width: width, eps: config.normEps, into: out)
     }
 }

@@ -104,9 +104,6 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     }
 
     private func rmsNorm(_ x: UnsafePointer<Float>, _ w: FloatBuffer, tokens: Int, into out: UnsafeMutablePointer<Float>) {
-        let d = config.dim
-        for t in 0..<tokens {
-            FloatOps.rmsNorm(x + t * d, w.pointer, n: d, eps: config.normEps, into: out + t * d)
-        }
+        FloatOps.rmsNorm(x, w.pointer, rows: tokens, width: config.dim, eps: config.normEps, into: out)
     }
 }
