@@ -4,27 +4,44 @@ import XCTest
 
 /// `chat` in a real pseudo-terminal (util-linux `script` provides one): the interactive prompt,
 /// a streamed reply, Ctrl-D and Ctrl-C at an empty prompt quitting cleanly.
+///
+/// Keys are typed only once the terminal shows what they answer (`await` polls the transcript),
+/// so the tests do not depend on how long the model takes to load on a busy machine.
 final class ChatTerminalTests: XCTestCase {
     let model = Paths.model("smollm2-135m").path
 
-    /// Runs chat under `script` with `keys`, a shell snippet writing to the terminal over time.
-    func runInTerminal(_ keys: String) throws -> CLI.Result {
+    /// Runs chat under `script`; `keys` is a shell snippet that may call `await TEXT` before typing.
+    /// Returns the terminal transcript and chat's exit status (printed by the shell as `exit=N`).
+    func runInTerminal(_ keys: String) throws -> (transcript: String, status: Int32?) {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no /usr/bin/script") }
-        let command = "\(CLI.binary.path) chat -m '\(model)' --temp 0 -n 16"
-        return try CLI.run(["/bin/sh", "-c", "(\(keys); sleep 15) | timeout 120 /usr/bin/script -q -e -c \"\(command)\" /dev/null"],
-                           executable: URL(fileURLWithPath: "/bin/sh"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pbllm-tty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let transcript = dir.appendingPathComponent("transcript").path
+        let driver = """
+            await() { i=0; until grep -q -F -- "$1" '\(transcript)' 2>/dev/null; do
+              i=$((i+1)); [ $i -gt 1200 ] && exit 1; sleep 0.1; done; }
+            : > '\(transcript)'
+            ( \(keys); await 'exit=' ) | timeout 180 /usr/bin/script -q -c \
+              "'\(CLI.binary.path)' chat -m '\(model)' --temp 0 -n 16; echo exit=\\$?" /dev/null > '\(transcript)'
+            """
+        let driverPath = dir.appendingPathComponent("driver.sh").path
+        try driver.write(toFile: driverPath, atomically: true, encoding: .utf8)
+        _ = try CLI.run(["/bin/sh", driverPath], executable: URL(fileURLWithPath: "/bin/sh"))
+        let text = (try? String(contentsOfFile: transcript, encoding: .utf8)) ?? ""
+        let status = text.range(of: #"exit=(\d+)"#, options: .regularExpression).flatMap { Int32(text[$0].dropFirst(5)) }
+        return (text, status)
     }
 
     func testInteractiveTurnThenCtrlD() throws {
-        let r = try runInTerminal("printf 'What is 2+2?\\n'; sleep 1; printf '\\004'")
-        XCTAssertEqual(r.status, 0, r.stdout)
-        XCTAssertTrue(r.stdout.contains("> "), "prompt shown: \(r.stdout)")
-        XCTAssertTrue(r.stdout.contains("4"), "the reply streamed: \(r.stdout)")
+        let r = try runInTerminal("await '> '; printf 'What is 2+2?\\n'; await 'What is 2+2?'; sleep 1; printf '\\004'")
+        XCTAssertEqual(r.status, 0, r.transcript)
+        XCTAssertTrue(r.transcript.contains("4"), "the reply streamed: \(r.transcript)")
     }
 
     func testCtrlCAtEmptyPromptQuits() throws {
-        let r = try runInTerminal("sleep 4; printf '\\003'")
-        XCTAssertEqual(r.status, 0, r.stdout)
-        XCTAssertTrue(r.stdout.contains("> "), r.stdout)
+        let r = try runInTerminal("await '> '; printf '\\003'")
+        XCTAssertEqual(r.status, 0, r.transcript)
+        XCTAssertTrue(r.transcript.contains("> "), r.transcript)
     }
 }
