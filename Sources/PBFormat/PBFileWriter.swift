@@ -18,9 +18,12 @@ public final class PBFileWriter {
     public init(path: String) throws {
         self.path = path
         temporaryPath = path + ".tmp-\(getpid())"
+        InterruptCleanup.register(temporaryPath)  // before the file exists: no window without cleanup
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw PBFileError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
-        InterruptCleanup.register(temporaryPath)
+        guard fd >= 0 else {
+            InterruptCleanup.unregister()
+            throw PBFileError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
+        }
         try write([UInt8](repeating: 0, count: PBHeader.size))  // the header is written last
     }
 

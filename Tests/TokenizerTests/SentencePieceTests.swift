@@ -59,13 +59,13 @@ final class SentencePieceTests: XCTestCase {
         XCTAssertEqual(tokenizer.encode("xy"), [id("x"), id("y")])
     }
 
-    func testConstructionTime() throws {
-        // Gemma 3's vocabulary has 262,144 tokens; building its tokenizer must stay cheap.
+    func testConstructionOfTheFullVocabulary() throws {
+        // Gemma 3's vocabulary has 262,144 tokens; the time is printed (speed belongs in benchmarks).
         let vocab = try loadVocabulary(Paths.model("gemma3-270m"))
         let clock = ContinuousClock()
         var tokenizer: Tokenizer?
         let elapsed = try clock.measure { tokenizer = try Tokenizer(vocab) }
+        XCTAssertEqual(tokenizer?.vocabularySize, 262_144)
         print("Gemma 3 tokenizer (\(tokenizer!.vocabularySize) tokens) built in \(elapsed)")
-        XCTAssertLessThan(elapsed, .seconds(10), "far slower than expected (about 0.1 s in release)")
     }
 }
