@@ -38,6 +38,6 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
         .testTarget(name: "PBFormatTests", dependencies: ["PBFormat", "GGUF", "TestSupport"]),
         .testTarget(name: "QuantizerTests", dependencies: ["Quantizer", "PBFormat", "Runtime", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["GGUF", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["GGUF", "Runtime", "Tokenizer", "TestSupport"]),
     ]
 )

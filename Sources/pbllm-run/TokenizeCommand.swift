@@ -7,6 +7,7 @@ enum TokenizeCommand: Command {
     static let summary = """
         Prints the token ids of TEXT (or of FILE's bytes, exactly as they are), space-separated.
         Special-token strings become their ids; BOS/EOS are added only with --add-special.
+        MODEL may also be a SentencePiece tokenizer.model file (as Hugging Face checkpoints ship).
         """
     static let options: [Option] = [
         CommonOptions.model,

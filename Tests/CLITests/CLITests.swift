@@ -1,5 +1,7 @@
 import Foundation
 import GGUF
+import Runtime
+import Tokenizer
 import TestSupport
 import XCTest
 
@@ -107,5 +109,30 @@ final class CLITests: XCTestCase {
         let unknown = dir.appendingPathComponent("opt.gguf")
         try writer.write(to: unknown.path)
         try assertFails(["run", "-m", unknown.path, "-p", "hi"], mentioning: "unsupported architecture 'opt'")
+    }
+}
+
+/// `tokenize -m tokenizer.model`: a SentencePiece model file (here Gemma 3's vocabulary, written
+/// as Hugging Face would ship it) tokenizes exactly as the GGUF it came from; a corrupt one is an error.
+final class TokenizerModelFileCLITests: XCTestCase {
+    func testTokenizerModelFileTokenizesLikeTheGGUF() throws {
+        let gguf = Paths.model("gemma3-270m").path
+        let vocab = try TokenizerVocabulary(gguf: try GGUFFile(path: gguf).metadata, path: gguf)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pbllm-spm-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("tokenizer.model")
+        try Data(vocab.sentencePieceModel()).write(to: file)
+        for text in ["Hello world", "  leading spaces and <start_of_turn>user\n", "naïve 日本語 🙂 1234"] {
+            let fromModel = try CLI.run(["tokenize", "-m", file.path, "--json", "--", text])
+            XCTAssertEqual(fromModel.status, 0, fromModel.stderr)
+            let fromGGUF = try CLI.run(["tokenize", "-m", gguf, "--json", "--", text])
+            XCTAssertEqual(try CLI.json(fromModel)["ids"] as? [Int], try CLI.json(fromGGUF)["ids"] as? [Int], text)
+        }
+        let corrupt = dir.appendingPathComponent("corrupt.model")
+        try Data(vocab.sentencePieceModel().prefix(1000) + [0x0A, 0xFF, 0x01]).write(to: corrupt)
+        let r = try CLI.run(["tokenize", "-m", corrupt.path, "x"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("corrupt.model"), r.stderr)
     }
 }

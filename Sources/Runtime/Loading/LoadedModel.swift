@@ -49,8 +49,15 @@ public final class LoadedModel: @unchecked Sendable {
     }
 
     /// Only the tokenizer of a model file (no weights are decoded).
+    /// A SentencePiece `tokenizer.model` file (as Hugging Face checkpoints ship) works too.
     public static func loadTokenizer(_ nameOrPath: String) throws -> Tokenizer {
         let path = try ModelRegistry.resolve(nameOrPath)
+        if path.hasSuffix(".model") {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw RuntimeError.invalidArgument("cannot read \(path)")
+            }
+            return try Tokenizer(TokenizerVocabulary(sentencePieceModel: [UInt8](data), source: path))
+        }
         return try Tokenizer(TokenizerVocabulary(gguf: try open(path, dequantize: false).metadata, path: path))
     }
 

@@ -3,7 +3,7 @@ import Tokenizer
 
 extension TokenizerVocabulary {
     /// The tokenizer a GGUF file describes under its `tokenizer.ggml.*` keys.
-    init(gguf metadata: [String: GGUFValue], path: String) throws {
+    public init(gguf metadata: [String: GGUFValue], path: String) throws {
         func key(_ k: String) -> GGUFValue? { metadata["tokenizer.ggml.\(k)"] }
         guard let model = key("model")?.string else {
             throw RuntimeError.missingMetadata("tokenizer.ggml.model", path: path)

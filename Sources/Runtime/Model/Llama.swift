@@ -43,7 +43,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     }
 
     public func forward(_ tokens: [Int], cache: KVCache, hidden: UnsafeMutablePointer<Float>) {
-        let T = tokens.count, d = config.dim
+        let T = tokens.count
         precondition(cache.count + T <= min(cache.capacity, rope.maxPositions), "context overflow: caller must check")
         let x = work.reserve(tokens: T, keys: cache.count + T)["x"]
         embed(tokens, into: x)
