@@ -12,7 +12,7 @@ final class ChatTerminalTests: XCTestCase {
 
     /// Runs chat under `script`; `keys` is a shell snippet that may call `await TEXT` before typing.
     /// Returns the terminal transcript and chat's exit status (printed by the shell as `exit=N`).
-    func runInTerminal(_ keys: String) throws -> (transcript: String, status: Int32?) {
+    func runInTerminal(_ keys: String, maxReply: Int = 16) throws -> (transcript: String, status: Int32?) {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no /usr/bin/script") }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pbllm-tty-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -23,7 +23,7 @@ final class ChatTerminalTests: XCTestCase {
               i=$((i+1)); [ $i -gt 1200 ] && exit 1; sleep 0.1; done; }
             : > '\(transcript)'
             ( \(keys); await 'exit=' ) | timeout 180 /usr/bin/script -q -c \
-              "'\(CLI.binary.path)' chat -m '\(model)' --temp 0 -n 16; echo exit=\\$?" /dev/null > '\(transcript)'
+              "'\(CLI.binary.path)' chat -m '\(model)' --temp 0 -n \(maxReply); echo exit=\\$?" /dev/null > '\(transcript)'
             """
         let driverPath = dir.appendingPathComponent("driver.sh").path
         try driver.write(toFile: driverPath, atomically: true, encoding: .utf8)
@@ -43,5 +43,18 @@ final class ChatTerminalTests: XCTestCase {
         let r = try runInTerminal("await '> '; printf '\\003'")
         XCTAssertEqual(r.status, 0, r.transcript)
         XCTAssertTrue(r.transcript.contains("> "), r.transcript)
+    }
+
+    /// Ctrl-C in the middle of a long reply stops that reply; the session goes on (a second turn
+    /// is answered) and Ctrl-D then quits.
+    func testCtrlCDuringAReplyReturnsToThePrompt() throws {
+        let r = try runInTerminal("""
+            await '> '; printf 'Write a very long story about a dragon.\\n'; await 'dragon.'; sleep 1; printf '\\003'
+            await '(reply stopped)'; printf 'What is 2+2?\\n'; await 'What is 2+2?'; sleep 1; printf '\\004'
+            """, maxReply: 100_000)
+        XCTAssertEqual(r.status, 0, r.transcript)
+        XCTAssertTrue(r.transcript.contains("(reply stopped)"), r.transcript)
+        let afterStop = r.transcript.components(separatedBy: "(reply stopped)").last ?? ""
+        XCTAssertTrue(afterStop.contains("4"), "the next turn is answered: \(r.transcript)")
     }
 }
