@@ -45,7 +45,7 @@ public enum LayerQuantizer {
             saliency = SalientMask.hessian(w, columns: columns, inverseCholeskyDiagonal: inverse.diagonal)
         }
         let mask = SalientMask.select(saliency: saliency, rows: rows, columns: columns,
-                                      lowFraction: s.lowFraction, groupSize: groupSize)
+                                      lowFraction: s.lowFraction, groupSize: groupSize, unit: s.salientUnit)
         let low = LowBitQuantizer(method: s.method, weights: w, mask: mask, rows: rows, columns: columns,
                                   groupSize: groupSize)
         let high = HighBitQuantizer(bits: s.highBit, weights: w, rows: rows, columns: columns)

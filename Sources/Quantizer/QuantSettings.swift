@@ -15,10 +15,17 @@ public struct QuantSettings: Sendable, Codable, Equatable {
         case hessian    // w² / [chol(H⁻¹)]ⱼⱼ²
     }
 
+    /// What is salient: single weights (PB-LLM), or whole input columns (no positions to store;
+    /// the column's saliency is the sum of its weights').
+    public enum SalientUnit: String, Sendable, Codable, CaseIterable {
+        case weight, column
+    }
+
     public var method: Method = .xnor
     public var lowFraction: Double = 0.9   // share of weights that are binarized
     public var highBit: Int = 8            // width of the salient weights
     public var salient: Salient = .magnitude
+    public var salientUnit: SalientUnit = .weight
     public var groupSize: Int? = nil       // columns per saliency/scale group; nil: the whole row
     public var blockSize: Int = 128        // GPTQ column block
     public var percentDamp: Double = 0.01  // GPTQ dampening, a fraction of mean(diag H)

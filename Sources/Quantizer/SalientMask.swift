@@ -2,10 +2,20 @@
 /// share with the highest saliency, as PB-LLM does (a threshold at the low_frac quantile).
 enum SalientMask {
     /// `saliency`: N×K row-major scores. Returns N×K flags, true where the weight is salient.
-    static func select(saliency: [Float], rows: Int, columns: Int, lowFraction: Double, groupSize: Int) -> [Bool] {
+    static func select(saliency: [Float], rows: Int, columns: Int, lowFraction: Double, groupSize: Int,
+                       unit: QuantSettings.SalientUnit = .weight) -> [Bool] {
         var mask = [Bool](repeating: false, count: rows * columns)
         for groupStart in stride(from: 0, to: columns, by: groupSize) {
             let groupEnd = min(groupStart + groupSize, columns)
+            if unit == .column {
+                // The (1 − low_frac) share of the group's columns with the largest total saliency.
+                let total = (groupStart..<groupEnd).map { j in (0..<rows).reduce(0.0) { $0 + Double(saliency[$1 * columns + j]) } }
+                let count = Int((Double(groupEnd - groupStart) * (1 - lowFraction)).rounded())
+                for c in total.indices.sorted(by: { total[$0] > total[$1] }).prefix(count) {
+                    for i in 0..<rows { mask[i * columns + groupStart + c] = true }
+                }
+                continue
+            }
             var scores: [Float] = []
             scores.reserveCapacity(rows * (groupEnd - groupStart))
             for i in 0..<rows { scores += saliency[(i * columns + groupStart)..<(i * columns + groupEnd)] }

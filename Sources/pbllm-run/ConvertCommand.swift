@@ -18,6 +18,7 @@ enum ConvertCommand: Command {
         Option(names: ["--low-frac"], value: "F", help: "share of weights binarized (default 0.9)"),
         Option(names: ["--high-bit"], value: "B", help: "bits of salient weights, 1-8 (default 8)"),
         Option(names: ["--salient"], value: "S", help: "salient selection: magnitude | hessian (default magnitude)"),
+        Option(names: ["--salient-unit"], value: "U", help: "salient single weights, or whole input columns: weight | column (default weight)"),
         Option(names: ["--no-gptq"], value: nil, help: "round-to-nearest: no calibration, no error compensation"),
         Option(names: ["--calib"], value: "FILE", help: "calibration text (UTF-8), needed for GPTQ and hessian saliency"),
         Option(names: ["--nsamples"], value: "N", help: "calibration windows (default 128)"),
@@ -50,6 +51,10 @@ enum ConvertCommand: Command {
         if let m = args.string("--salient") {
             guard let salient = QuantSettings.Salient(rawValue: m) else { throw UsageError(description: "--salient must be magnitude or hessian") }
             s.salient = salient
+        }
+        if let u = args.string("--salient-unit") {
+            guard let unit = QuantSettings.SalientUnit(rawValue: u) else { throw UsageError(description: "--salient-unit must be weight or column") }
+            s.salientUnit = unit
         }
         s.lowFraction = Double(try args.float("--low-frac", default: Float(s.lowFraction)))
         guard (0...1).contains(s.lowFraction) else { throw UsageError(description: "--low-frac must be in 0...1") }

@@ -97,6 +97,27 @@ final class LayerQuantizerTests: XCTestCase {
         }
     }
 
+    func testColumnSaliencyKeepsTheWholeColumnsWithTheLargestTotal() throws {
+        let rows = 6, k = 50, tokens = 40
+        let w = matrix(rows, k), x = correlatedInputs(tokens: tokens, features: k)
+        let h = hessian(x, tokens: tokens, k: k)
+        var s = QuantSettings(); s.lowFraction = 0.9; s.salientUnit = .column
+        for salient in [QuantSettings.Salient.magnitude, .hessian] {
+            s.salient = salient
+            let q = try LayerQuantizer.quantize(weights: w, rows: rows, columns: k, settings: s, hessian: h)
+            let chosen = (0..<k).filter { q.salient[$0] }
+            XCTAssertEqual(chosen.count, 5, "10% of 50 columns")
+            for j in 0..<k { for i in 0..<rows { XCTAssertEqual(q.salient[i * k + j], chosen.contains(j), "whole columns") } }
+            if salient == .magnitude {  // the chosen columns have the largest Σ|w|
+                let total = (0..<k).map { j in (0..<rows).reduce(Float(0)) { $0 + abs(w[$1 * k + j]) } }
+                XCTAssertEqual(Set(chosen), Set(total.indices.sorted { total[$0] > total[$1] }.prefix(5)))
+            }
+            let packed = PBLayer(codes: try XCTUnwrap(q.packed), salient: q.salient, rows: rows, columns: k)
+            let decoded = packed.dequantized()
+            for i in 0..<(rows * k) { XCTAssertEqual(decoded[i], q.values[i], accuracy: 1e-5) }
+        }
+    }
+
     func testPackedLayerDecodesToTheQuantizedValues() throws {
         let rows = 9, k = 333, tokens = 50
         let w = matrix(rows, k), x = correlatedInputs(tokens: tokens, features: k)
