@@ -60,9 +60,10 @@ struct ParsedArguments {
         return v
     }
 
-    func float(_ name: String, default value: Float) throws -> Float {
+    /// A finite number, read at the precision asked for (a Double stays exactly as typed).
+    func float<T: BinaryFloatingPoint & LosslessStringConvertible>(_ name: String, default value: T) throws -> T {
         guard let s = string(name) else { return value }
-        guard let v = Float(s), v.isFinite else {
+        guard let v = T(s), v.isFinite else {
             throw UsageError(description: "option '\(name)' expects a number, got '\(s)'")
         }
         return v

@@ -18,6 +18,7 @@ enum ConvertCommand: Command {
         Option(names: ["--low-frac"], value: "F", help: "share of weights binarized (default 0.9)"),
         Option(names: ["--high-bit"], value: "B", help: "bits of salient weights, 1-8 (default 8)"),
         Option(names: ["--salient"], value: "S", help: "salient selection: magnitude | hessian (default magnitude)"),
+        Option(names: ["--no-refit"], value: nil, help: "keep PB-LLM's μ, α (no Hessian least-squares refit of the row scales)"),
         Option(names: ["--salient-unit"], value: "U", help: "salient single weights, or whole input columns: weight | column (default weight)"),
         Option(names: ["--no-gptq"], value: nil, help: "round-to-nearest: no calibration, no error compensation"),
         Option(names: ["--calib"], value: "FILE", help: "calibration text (UTF-8), needed for GPTQ and hessian saliency"),
@@ -56,12 +57,13 @@ enum ConvertCommand: Command {
             guard let unit = QuantSettings.SalientUnit(rawValue: u) else { throw UsageError(description: "--salient-unit must be weight or column") }
             s.salientUnit = unit
         }
-        s.lowFraction = Double(try args.float("--low-frac", default: Float(s.lowFraction)))
+        s.lowFraction = try args.float("--low-frac", default: s.lowFraction)
         guard (0...1).contains(s.lowFraction) else { throw UsageError(description: "--low-frac must be in 0...1") }
         s.highBit = try args.int("--high-bit", default: s.highBit, in: 1...8)
         s.gptq = !args.flag("--no-gptq")
+        s.refitScales = !args.flag("--no-refit")
         s.blockSize = try args.int("--blocksize", default: s.blockSize, in: 1...65536)
-        s.percentDamp = Double(try args.float("--percdamp", default: Float(s.percentDamp)))
+        s.percentDamp = try args.float("--percdamp", default: s.percentDamp)
         if args.string("--groupsize") != nil { s.groupSize = try args.int("--groupsize", default: 0, in: 1...Int(Int32.max)) }
         o.settings = s
         o.calibrationFile = args.string("--calib")

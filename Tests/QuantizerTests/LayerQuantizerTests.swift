@@ -97,6 +97,30 @@ final class LayerQuantizerTests: XCTestCase {
         }
     }
 
+    /// The least-squares refit of μ, α never raises the layer's output error on the calibration
+    /// inputs; without it the row scales are PB-LLM's (mean and mean |w − μ| of the non-salient weights).
+    func testScaleRefitLowersOutputErrorAndCanBeTurnedOff() throws {
+        let rows = 12, k = 96, tokens = 80
+        let w = matrix(rows, k), x = correlatedInputs(tokens: tokens, features: k)
+        let h = hessian(x, tokens: tokens, k: k)
+        var s = QuantSettings(); s.salient = .hessian; s.lowFraction = 0.9
+        let refit = try LayerQuantizer.quantize(weights: w, rows: rows, columns: k, settings: s, hessian: h)
+        s.refitScales = false
+        let plain = try LayerQuantizer.quantize(weights: w, rows: rows, columns: k, settings: s, hessian: h)
+        XCTAssertEqual(refit.salient, plain.salient)
+        let refitError = outputError(w, refit.values, x, rows: rows, k: k, tokens: tokens)
+        let plainError = outputError(w, plain.values, x, rows: rows, k: k, tokens: tokens)
+        XCTAssertLessThan(refitError, plainError)
+        let codes = try XCTUnwrap(plain.packed)
+        for i in 0..<rows {
+            let low = (0..<k).filter { !plain.salient[i * k + $0] }.map { Double(w[i * k + $0]) }
+            let mu = low.reduce(0, +) / Double(low.count)
+            XCTAssertEqual(Double(codes.mu[i]), mu, accuracy: 1e-5)
+            XCTAssertEqual(Double(codes.alpha[i]), low.map { abs($0 - mu) }.reduce(0, +) / Double(low.count), accuracy: 1e-5)
+        }
+        XCTAssertNotEqual(try XCTUnwrap(refit.packed).alpha, codes.alpha)
+    }
+
     func testColumnSaliencyKeepsTheWholeColumnsWithTheLargestTotal() throws {
         let rows = 6, k = 50, tokens = 40
         let w = matrix(rows, k), x = correlatedInputs(tokens: tokens, features: k)
