@@ -13,6 +13,9 @@ let package = Package(
         // OpenBLAS (BLAS + LAPACK) from Debian's libopenblas-dev.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // zstd from Debian's libzstd-dev (salient-position bitmaps in .pbllm files).
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
         // Hand-written SIMD kernels (AVX-512, AVX2, scalar), chosen at run time.
         .target(name: "CKernels", path: "Sources/CKernels", cSettings: cKernelFlags),
         // Swift face of the kernels: float ops, BLAS wrappers, binary GEMV dispatch.
@@ -22,7 +25,7 @@ let package = Package(
         // Text <-> token ids: byte-level BPE and SentencePiece.
         .target(name: "Tokenizer"),
         // The .pbllm container (formats/pbllm.md): writer, validating reader, PB layer layout.
-        .target(name: "PBFormat", dependencies: ["GGUF"]),
+        .target(name: "PBFormat", dependencies: ["GGUF", "CZstd"]),
         // Models, KV cache, generation, perplexity.
         .target(name: "Runtime", dependencies: ["GGUF", "PBFormat", "Tokenizer", "Kernels"]),
         // PB-LLM quantization (round-to-nearest and GPTQ-PB) and conversion to .pbllm.

@@ -23,7 +23,12 @@ public struct PBPart: Codable, Sendable, Equatable {
 }
 
 public enum PBEncoding: String, Codable, Sendable, CaseIterable {
-    case f32, f16, q8, pb
+    /// `pb` keeps salient positions as block offsets (read in place); `pbz` as a zstd-compressed
+    /// bitmap (smaller; decompressed at load). Everything else about them is the same.
+    case f32, f16, q8, pb, pbz
+
+    /// A partially-binarized layer, whichever way its salient positions are stored.
+    public var isPB: Bool { self == .pb || self == .pbz }
 
     /// The parts an encoding has, with their sizes for a shape, where the shape alone decides.
     /// (`pb`'s salient_offsets and salient_q have one byte per salient weight: checked against
@@ -33,10 +38,20 @@ public enum PBEncoding: String, Codable, Sendable, CaseIterable {
         case .f32: return ["data": n * k * 4]
         case .f16: return ["data": n * k * 2]
         case .q8: return ["q": n * k, "scale": n * 4]
-        case .pb:
-            return ["signs": n * ((k + 63) / 64) * 8, "alpha": n * 4, "mu": n * 4,
-                    "salient_counts": n * ((k + PBLayer.blockColumns - 1) / PBLayer.blockColumns) * 2,
-                    "salient_offsets": nil, "salient_q": nil, "salient_scale": n * 4, "salient_zero": n * 4]
+        case .pb, .pbz:
+            var sizes: [String: Int?] = ["signs": n * ((k + 63) / 64) * 8, "alpha": n * 4, "mu": n * 4,
+                                         "salient_q": nil, "salient_scale": n * 4, "salient_zero": n * 4]
+            for (name, size) in positionPartSizes(rows: n, columns: k) { sizes[name] = size }
+            return sizes
+        }
+    }
+
+    /// The parts holding salient positions (sized by the shape, or nil: checked once decoded).
+    func positionPartSizes(rows n: Int, columns k: Int) -> [String: Int?] {
+        switch self {
+        case .pb: ["salient_counts": n * ((k + PBLayer.blockColumns - 1) / PBLayer.blockColumns) * 2, "salient_offsets": nil]
+        case .pbz: ["salient_bitmap": nil]
+        default: [:]
         }
     }
 }

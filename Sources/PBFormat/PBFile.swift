@@ -66,7 +66,7 @@ public final class PBFile: @unchecked Sendable {
                 throw fail("part '\(name)' checksum mismatch (the file is damaged)")
             }
         }
-        if t.encoding == .pb, !(1...8).contains(t.highBit ?? 0) { throw fail("high_bit missing or outside 1...8") }
+        if t.encoding.isPB, !(1...8).contains(t.highBit ?? 0) { throw fail("high_bit missing or outside 1...8") }
     }
 
     public func tensor(named name: String) -> PBTensor? { index[name].map { tensors[$0] } }
@@ -84,13 +84,19 @@ public final class PBFile: @unchecked Sendable {
 
     /// A `pb` tensor as a PBLayer, checked for internal consistency.
     public func pbLayer(_ t: PBTensor) throws -> PBLayer {
-        precondition(t.encoding == .pb)
+        precondition(t.encoding.isPB)
         var layer = PBLayer(rows: t.rows, columns: t.columns, highBit: t.highBit!)
         layer.signs = array(t, "signs", as: UInt64.self)
         layer.alpha = array(t, "alpha", as: Float.self)
         layer.mu = array(t, "mu", as: Float.self)
-        layer.salientCounts = array(t, "salient_counts", as: UInt16.self)
-        layer.salientOffsets = array(t, "salient_offsets", as: UInt8.self)
+        if t.encoding == .pbz {
+            if let problem = SalientBitmap.decode(bytes(t, "salient_bitmap"), into: &layer) {
+                throw PBFileError.corrupt(path: path, detail: "tensor '\(t.name)': \(problem)")
+            }
+        } else {
+            layer.salientCounts = array(t, "salient_counts", as: UInt16.self)
+            layer.salientOffsets = array(t, "salient_offsets", as: UInt8.self)
+        }
         layer.salientQ = array(t, "salient_q", as: UInt8.self)
         layer.salientScale = array(t, "salient_scale", as: Float.self)
         layer.salientZero = array(t, "salient_zero", as: Float.self)
@@ -108,7 +114,7 @@ public final class PBFile: @unchecked Sendable {
         case .q8:
             let q = array(t, "q", as: Int8.self), scale = array(t, "scale", as: Float.self)
             return q.indices.map { Float(q[$0]) * scale[$0 / t.columns] }
-        case .pb: return try pbLayer(t).dequantized()
+        case .pb, .pbz: return try pbLayer(t).dequantized()
         }
     }
 }

@@ -4,7 +4,7 @@ public struct PBFileSummary: Sendable {
     public var signBytes = 0
     public var scaleBytes = 0          // α, μ, σ, z
     public var salientValueBytes = 0   // q
-    public var salientPositionBytes = 0  // block counts + in-block offsets
+    public var salientPositionBytes = 0  // block counts + in-block offsets, or the compressed bitmap
     public var pbWeights = 0           // weights in PB layers
     public var salientWeights = 0
     public var highBit = 0
@@ -19,13 +19,13 @@ public struct PBFileSummary: Sendable {
         for t in file.tensors {
             encodings[t.encoding, default: 0] += 1
             totalWeights += t.elementCount
-            guard t.encoding == .pb else { continue }
+            guard t.encoding.isPB else { continue }
             pbWeights += t.elementCount
             highBit = max(highBit, t.highBit ?? 0)
             signBytes += t.parts["signs"]!.size
             scaleBytes += ["alpha", "mu", "salient_scale", "salient_zero"].reduce(0) { $0 + t.parts[$1]!.size }
             salientValueBytes += t.parts["salient_q"]!.size
-            salientPositionBytes += t.parts["salient_counts"]!.size + t.parts["salient_offsets"]!.size
+            salientPositionBytes += t.encoding.positionPartSizes(rows: t.rows, columns: t.columns).keys.reduce(0) { $0 + t.parts[$1]!.size }
             salientWeights += t.parts["salient_q"]!.size
         }
         otherBytes = fileBytes - signBytes - scaleBytes - salientValueBytes - salientPositionBytes

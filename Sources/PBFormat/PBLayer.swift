@@ -59,6 +59,17 @@ public struct PBLayer: Sendable, Equatable {
         return index
     }
 
+    /// The parts of encoding `pb` or `pbz`, named as formats/pbllm.md names them.
+    public func parts(_ encoding: PBEncoding) -> [(String, [UInt8])] {
+        precondition(encoding.isPB)
+        let positions = encoding == .pbz ? [("salient_bitmap", SalientBitmap.compress(self))]
+            : [("salient_counts", salientCounts.littleEndianBytes), ("salient_offsets", salientOffsets)]
+        return [("signs", signs.littleEndianBytes), ("alpha", alpha.littleEndianBytes), ("mu", mu.littleEndianBytes)]
+            + positions
+            + [("salient_q", salientQ), ("salient_scale", salientScale.littleEndianBytes),
+               ("salient_zero", salientZero.littleEndianBytes)]
+    }
+
     /// ŵ as floats, row-major: the reference decode every kernel is checked against.
     public func dequantized() -> [Float] {
         var w = [Float](repeating: 0, count: rows * columns)

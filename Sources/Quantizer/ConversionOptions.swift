@@ -1,9 +1,13 @@
+import PBFormat
+
 /// Everything `pbllm-run convert` can be told.
 public struct ConversionOptions: Sendable {
     public enum HeadEncoding: String, Sendable { case float = "f16", q8 }
 
     public var settings = QuantSettings()
     public var head: HeadEncoding = .float           // output head and embeddings
+    /// How PB layers store salient positions: `.pbz` (zstd bitmap, smaller) or `.pb` (block offsets).
+    public var pbEncoding: PBEncoding = .pbz
     public var calibrationFile: String? = nil
     public var samples = 128                          // --nsamples
     public var sequenceLength = 2048                  // --seqlen

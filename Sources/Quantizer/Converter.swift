@@ -130,7 +130,7 @@ public enum Converter {
         }
     }
 
-    /// Every tensor of the source, in its order: quantized linear layers as `pb` (or float where
+    /// Every tensor of the source, in its order: quantized linear layers as `pbz`/`pb` (or float where
     /// the method has no packed form), embeddings/head as f16 or q8, the rest as f32.
     private static func writeTensors(source: GGUFFile, results: [String: QuantizedLayer], options: ConversionOptions,
                                      writer: PBFileWriter) throws {
@@ -139,7 +139,8 @@ public enum Converter {
             if let q = results[info.name] {
                 if let codes = q.packed {
                     let layer = PBLayer(codes: codes, salient: q.salient, rows: q.rows, columns: q.columns)
-                    try writer.add(info.name, encoding: .pb, shape: shape, parts: layer.parts, highBit: layer.highBit)
+                    try writer.add(info.name, encoding: options.pbEncoding, shape: shape,
+                                   parts: layer.parts(options.pbEncoding), highBit: layer.highBit)
                 } else {
                     try writer.add(info.name, encoding: .f32, shape: shape, parts: [("data", q.values.littleEndianBytes)],
                                    note: "\(options.settings.method.rawValue): no packed form yet, stored dequantized")
@@ -173,6 +174,7 @@ public enum Converter {
             "refit_scales": options.settings.refitScales,
             "gptq": options.settings.gptq, "blocksize": options.settings.blockSize,
             "percdamp": options.settings.percentDamp, "head": options.head.rawValue,
+            "pb_encoding": options.pbEncoding.rawValue,
             "groupsize": options.settings.groupSize ?? -1, "min_layer": options.minLayer,
             "max_layer": options.maxLayer == Int.max ? -1 : options.maxLayer, "only": options.only, "invert": options.invert,
         ]
@@ -191,16 +193,6 @@ public enum Converter {
         w.set("pbllm.quant.created", .string(ISO8601DateFormatter().string(from: Date())))
         w.set("pbllm.tool", .string("pbllm-run convert"))
         return w
-    }
-}
-
-extension PBLayer {
-    /// The parts of encoding `pb`, named as formats/pbllm.md names them.
-    var parts: [(String, [UInt8])] {
-        [("signs", signs.littleEndianBytes), ("alpha", alpha.littleEndianBytes), ("mu", mu.littleEndianBytes),
-         ("salient_counts", salientCounts.littleEndianBytes), ("salient_offsets", salientOffsets),
-         ("salient_q", salientQ), ("salient_scale", salientScale.littleEndianBytes),
-         ("salient_zero", salientZero.littleEndianBytes)]
     }
 }
 

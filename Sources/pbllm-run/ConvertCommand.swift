@@ -18,6 +18,7 @@ enum ConvertCommand: Command {
         Option(names: ["--low-frac"], value: "F", help: "share of weights binarized (default 0.9)"),
         Option(names: ["--high-bit"], value: "B", help: "bits of salient weights, 1-8 (default 8)"),
         Option(names: ["--salient"], value: "S", help: "salient selection: magnitude | hessian (default magnitude)"),
+        Option(names: ["--positions"], value: "P", help: "salient positions as a zstd bitmap (zstd, smaller) or block offsets read in place (offsets) (default zstd)"),
         Option(names: ["--no-refit"], value: nil, help: "keep PB-LLM's μ, α (no Hessian least-squares refit of the row scales)"),
         Option(names: ["--salient-unit"], value: "U", help: "salient single weights, or whole input columns: weight | column (default weight)"),
         Option(names: ["--no-gptq"], value: nil, help: "round-to-nearest: no calibration, no error compensation"),
@@ -77,6 +78,11 @@ enum ConvertCommand: Command {
         case "f16", "float": o.head = .float
         case "q8": o.head = .q8
         case let other: throw UsageError(description: "--head must be f16 or q8, got '\(other)'")
+        }
+        switch args.string("--positions") ?? "zstd" {
+        case "zstd": o.pbEncoding = .pbz
+        case "offsets": o.pbEncoding = .pb
+        case let other: throw UsageError(description: "--positions must be zstd or offsets, got '\(other)'")
         }
         o.minLayer = try args.int("--min-layer", default: 0, in: 0...Int.max)
         o.maxLayer = try args.int("--max-layer", default: Int.max, in: 0...Int.max)

@@ -29,6 +29,16 @@ final class ConvertTests: XCTestCase {
         let run = try CLI.run(["run", "-m", out, "-p", "Hello", "-n", "4", "--temp", "0", "--json"])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual((try CLI.json(run)["ids"] as! [Int]).count, 4)
+
+        // The same conversion with block offsets (`pb`): more position bits, the very same model.
+        let offsets = dir.appendingPathComponent("offsets.pbllm").path
+        XCTAssertEqual(try CLI.run(["convert", model, "-o", offsets, "--low-frac", "0.9", "--no-gptq", "--head", "q8",
+                                    "--max-layer", "2", "--positions", "offsets"]).status, 0)
+        let offsetBits = try CLI.json(try CLI.run(["inspect", offsets, "--json"]))["bits_per_weight"] as! [String: Double]
+        XCTAssertLessThan(bits["salient_positions"]!, offsetBits["salient_positions"]! * 0.7, "zstd bitmap vs block offsets")
+        let runOffsets = try CLI.run(["run", "-m", offsets, "-p", "Hello", "-n", "4", "--temp", "0", "--json"])
+        XCTAssertEqual(try CLI.json(runOffsets)["ids"] as? [Int], try CLI.json(run)["ids"] as? [Int])
+        XCTAssertNotEqual(try CLI.run(["convert", model, "-o", offsets, "--no-gptq", "--positions", "gzip"]).status, 0)
     }
 
     func testBadConvertInvocationsFailCleanlyAndLeaveNothing() throws {

@@ -34,15 +34,11 @@ final class PBFileTests: XCTestCase {
         return layer
     }
 
-    func write(_ name: String, layer: PBLayer = sampleLayer(), version: UInt32? = nil) throws -> String {
+    func write(_ name: String, layer: PBLayer = sampleLayer(), encoding: PBEncoding = .pb, version: UInt32? = nil) throws -> String {
         let path = dir.appendingPathComponent(name).path
         let writer = try PBFileWriter(path: path)
-        try writer.add("blk.0.attn_q.weight", encoding: .pb, shape: [layer.columns, layer.rows], parts: [
-            ("signs", layer.signs.littleEndianBytes), ("alpha", layer.alpha.littleEndianBytes),
-            ("mu", layer.mu.littleEndianBytes), ("salient_counts", layer.salientCounts.littleEndianBytes),
-            ("salient_offsets", layer.salientOffsets), ("salient_q", layer.salientQ),
-            ("salient_scale", layer.salientScale.littleEndianBytes), ("salient_zero", layer.salientZero.littleEndianBytes),
-        ], highBit: 8)
+        try writer.add("blk.0.attn_q.weight", encoding: encoding, shape: [layer.columns, layer.rows],
+                       parts: layer.parts(encoding), highBit: 8)
         try writer.add("norm.weight", encoding: .f32, shape: [3], parts: [("data", [Float(1), 2, 3].littleEndianBytes)])
         try writer.add("token_embd.weight", encoding: .q8, shape: [4, 2],
                        parts: [("q", [Int8(1), -2, 3, -127, 0, 5, 6, 127].littleEndianBytes), ("scale", [Float(0.5), 2].littleEndianBytes)])
@@ -56,9 +52,14 @@ final class PBFileTests: XCTestCase {
     }
 
     func testRoundTripKeepsEveryValue() throws {
+        for encoding in [PBEncoding.pb, .pbz] { try checkRoundTrip(encoding) }
+    }
+
+    func checkRoundTrip(_ encoding: PBEncoding) throws {
         let layer = Self.sampleLayer()
-        let path = try write("model.pbllm", layer: layer)
+        let path = try write("model-\(encoding).pbllm", layer: layer, encoding: encoding)
         let file = try PBFile(path: path)
+        XCTAssertEqual(file.tensor(named: "blk.0.attn_q.weight")?.encoding, encoding)
         XCTAssertEqual(file.metadata["general.architecture"]?.string, "llama")
         XCTAssertEqual(file.metadata["tokenizer.ggml.tokens"]?.stringArray, ["a", "b"])
         XCTAssertEqual(try file.pbLayer(file.tensor(named: "blk.0.attn_q.weight")!), layer)
@@ -138,6 +139,35 @@ final class PBFileTests: XCTestCase {
         data[offset + 5] ^= 1
         try data.write(to: URL(fileURLWithPath: path))
         assertRejected(path, mentioning: "checksum mismatch")
+    }
+
+    /// `pbz` bitmaps whose checksums are right but whose content is not the layer's: not zstd, the
+    /// wrong size, padding bits set, or more positions than salient values.
+    func testInconsistentSalientBitmapsAreClearErrors() throws {
+        let layer = Self.sampleLayer()
+        func withBitmap(_ bitmap: [UInt8], _ name: String) throws -> String {
+            let path = dir.appendingPathComponent(name).path
+            let writer = try PBFileWriter(path: path)
+            let parts = layer.parts(.pbz).map { $0.0 == "salient_bitmap" ? ($0.0, bitmap) : $0 }
+            try writer.add("blk.0.attn_q.weight", encoding: .pbz, shape: [layer.columns, layer.rows], parts: parts, highBit: 8)
+            try writer.finish(metadata: GGUFWriter())
+            return path
+        }
+        var other = layer  // one more salient position than values
+        other.salientCounts[0] += 1
+        other.salientOffsets.insert(1, at: 0)
+        var wide = PBLayer(rows: layer.rows, columns: 304, highBit: 8)  // bits past column 300
+        wide.salientCounts[1] = 1
+        wide.salientOffsets = [45]  // column 256 + 45 = 301
+        for (bitmap, expected) in [([UInt8](repeating: 0x55, count: 40), "does not decompress"),
+                                   (SalientBitmap.compress(PBLayer(rows: 2, columns: 300, highBit: 8)), "its shape needs"),
+                                   (SalientBitmap.compress(wide), "padding bits"),
+                                   (SalientBitmap.compress(other), "salient counts sum to")] {
+            let file = try PBFile(path: try withBitmap(bitmap, "\(expected).pbllm"))
+            XCTAssertThrowsError(try file.pbLayer(file.tensors[0])) {
+                XCTAssertTrue("\($0)".contains(expected), "\($0)")
+            }
+        }
     }
 
     func testAbandonedWriteLeavesNothing() throws {

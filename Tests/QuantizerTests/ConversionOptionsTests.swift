@@ -40,7 +40,7 @@ final class ConversionOptionsTests: XCTestCase {
         for method in QuantSettings.Method.allCases {
             let (file, report) = try convert("m-\(method.rawValue)") { $0.settings.method = method }
             let q = file.tensor(named: "blk.0.attn_q.weight")!
-            XCTAssertEqual(q.encoding, method == .xnor || method == .sign ? .pb : .f32, method.rawValue)
+            XCTAssertEqual(q.encoding, method == .xnor || method == .sign ? .pbz : .f32, method.rawValue)
             if q.encoding == .f32 { XCTAssertNotNil(q.note, "inspect must say why \(method.rawValue) is stored in float") }
             XCTAssertEqual(report.layers.count, 7, "one decoder layer: 7 linear layers")
             XCTAssertEqual(file.tensor(named: "blk.1.attn_q.weight")!.encoding, .f16, "layer 1 is outside --max-layer 1: kept in float16")
@@ -64,10 +64,10 @@ final class ConversionOptionsTests: XCTestCase {
 
         // --only and --invert pick complementary layers.
         (file, _) = try convert("only") { $0.only = ["attn_q", "ffn_down"] }
-        XCTAssertEqual(file.tensors.filter { $0.encoding == .pb }.map(\.name).sorted(),
+        XCTAssertEqual(file.tensors.filter { $0.encoding.isPB }.map(\.name).sorted(),
                        ["blk.0.attn_q.weight", "blk.0.ffn_down.weight"])
         (file, _) = try convert("invert") { $0.only = ["attn_q", "ffn_down"]; $0.invert = true; $0.settings.gptq = false }
-        let inverted = Set(file.tensors.filter { $0.encoding == .pb }.map(\.name))
+        let inverted = Set(file.tensors.filter { $0.encoding.isPB }.map(\.name))
         XCTAssertFalse(inverted.contains("blk.0.attn_q.weight"))
         XCTAssertTrue(inverted.contains("blk.0.attn_k.weight"))
         XCTAssertTrue(inverted.contains("blk.29.ffn_down.weight"), "invert also takes the layers outside --max-layer")

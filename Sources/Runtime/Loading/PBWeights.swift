@@ -64,7 +64,7 @@ final class PBWeights: WeightSource {
     func linear(_ name: String, in k: Int, out n: Int) throws -> LinearLayer {
         let t = try tensor(name, shape: [k, n])
         if t.encoding == .q8 && !dequantize { return try q8Linear(t) }
-        guard t.encoding == .pb, !dequantize else {
+        guard t.encoding.isPB, !dequantize else {
             return FloatLinear(weights: FloatBuffer(try file.floats(t)), outFeatures: n, inFeatures: k)
         }
         do {

@@ -1,0 +1,56 @@
+import CZstd
+
+/// Salient positions as a zstd-compressed bitmap, the `salient_bitmap` part of encoding `pbz`:
+/// row i is ⌈K/8⌉ bytes, bit j mod 8 of byte ⌊j/8⌋ set ⇔ weight (i, j) is salient, padding bits 0.
+/// A 10%-salient bitmap compresses to ~0.49 bits per weight where `pb`'s block offsets take 0.88
+/// (formats/pbllm.md); the loader rebuilds the in-memory counts and offsets from it.
+public enum SalientBitmap {
+    /// zstd's strongest regular level: conversion is one-off, decompression speed is level-independent.
+    static let level: Int32 = 19
+
+    /// The positions of `layer` as a compressed bitmap.
+    public static func compress(_ layer: PBLayer) -> [UInt8] {
+        let rowBytes = (layer.columns + 7) / 8
+        var bitmap = [UInt8](repeating: 0, count: layer.rows * rowBytes)
+        var next = 0
+        for i in 0..<layer.rows {
+            for b in 0..<layer.blocksPerRow {
+                for _ in 0..<Int(layer.salientCounts[i * layer.blocksPerRow + b]) {
+                    let j = b * PBLayer.blockColumns + Int(layer.salientOffsets[next])
+                    bitmap[i * rowBytes + j / 8] |= 1 << UInt8(j % 8)
+                    next += 1
+                }
+            }
+        }
+        var out = [UInt8](repeating: 0, count: ZSTD_compressBound(bitmap.count))
+        let size = ZSTD_compress(&out, out.count, bitmap, bitmap.count, level)
+        precondition(ZSTD_isError(size) == 0, "zstd cannot fail into a buffer of ZSTD_compressBound bytes")
+        return Array(out.prefix(size))
+    }
+
+    /// Fills `layer.salientCounts` and `salientOffsets` from a compressed bitmap; returns what is
+    /// wrong when the bytes are not exactly one bitmap of the layer's shape.
+    static func decode(_ compressed: UnsafeRawBufferPointer, into layer: inout PBLayer) -> String? {
+        let rowBytes = (layer.columns + 7) / 8, size = layer.rows * rowBytes
+        var bitmap = [UInt8](repeating: 0, count: size)
+        let got = bitmap.withUnsafeMutableBytes { ZSTD_decompress($0.baseAddress, size, compressed.baseAddress, compressed.count) }
+        if ZSTD_isError(got) != 0 { return "salient bitmap does not decompress (\(String(cString: ZSTD_getErrorName(got))))" }
+        if got != size { return "salient bitmap holds \(got) bytes, its shape needs \(size)" }
+        let blocks = layer.blocksPerRow
+        layer.salientCounts = Array(repeating: 0, count: layer.rows * blocks)
+        layer.salientOffsets = []
+        for i in 0..<layer.rows {
+            for byte in 0..<rowBytes {
+                var bits = bitmap[i * rowBytes + byte]
+                while bits != 0 {
+                    let j = byte * 8 + bits.trailingZeroBitCount
+                    if j >= layer.columns { return "row \(i): salient bitmap padding bits are not zero" }
+                    layer.salientCounts[i * blocks + j / PBLayer.blockColumns] += 1
+                    layer.salientOffsets.append(UInt8(j % PBLayer.blockColumns))
+                    bits &= bits - 1
+                }
+            }
+        }
+        return nil
+    }
+}
