@@ -10,7 +10,7 @@ public enum BinaryMatrixError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .shape(let m, let detail):
-            return "\(m): \(detail). Hint: the parts' sizes must match the tensor's shape; the file may be truncated or corrupt."
+            return matrixShapeDescription(m, detail)
         case .paddingBits(let m, let row):
             return "\(m): row \(row) has sign bits set past column K. Hint: the canonical layout keeps padding bits 0; reconvert the model."
         case .salientShape(let detail):
@@ -19,6 +19,11 @@ public enum BinaryMatrixError: Error, CustomStringConvertible {
             return "\(m): \(detail). Hint: the file's salient parts are inconsistent; reconvert the model."
         }
     }
+}
+
+/// The message of a parts-size mismatch, alike for every matrix built from a file (`Q8MatrixError` too).
+func matrixShapeDescription(_ matrix: String, _ detail: String) -> String {
+    "\(matrix): \(detail). Hint: the parts' sizes must match the tensor's shape; the file may be truncated or corrupt."
 }
 
 /// An N×K partially-binarized weight matrix ready for the kernels:
@@ -204,7 +209,9 @@ public final class BinaryMatrix: @unchecked Sendable {
     public func gemv(_ a: BinaryActivations, _ y: UnsafeMutablePointer<Float>, rows range: Range<Int>? = nil,
                      token: Int = 0, variant: KernelVariant = .best, pool: ThreadPool? = ThreadPool.shared) {
         precondition(token >= 0 && token < a.tokens, "token \(token) not prepared (\(a.tokens) vectors)")
-        split(range, tokens: 1, variant.rowBlock, pool) { run(a, tokens: token..<(token + 1), y, ldy: rows, $0, variant) }
+        ThreadPool.forEachRowRange(rows: rows, range, work: parallelWork, block: variant.rowBlock, pool: pool) {
+            run(a, tokens: token..<(token + 1), y, ldy: rows, $0, variant)
+        }
     }
 
     /// y[t·ldy + i] = row i · xₜ for every prepared vector t of `a` and i in `rows`: the prefill
@@ -214,7 +221,9 @@ public final class BinaryMatrix: @unchecked Sendable {
     public func gemm(_ a: BinaryActivations, _ y: UnsafeMutablePointer<Float>, ldy: Int,
                      rows range: Range<Int>? = nil, variant: KernelVariant = .best, pool: ThreadPool? = ThreadPool.shared) {
         precondition(ldy >= rows, "ldy \(ldy) < rows \(rows)")
-        split(range, tokens: a.tokens, variant.rowBlock, pool) { run(a, tokens: 0..<a.tokens, y, ldy: ldy, $0, variant) }
+        ThreadPool.forEachRowRange(rows: rows, range, work: parallelWork * a.tokens, block: variant.rowBlock, pool: pool) {
+            run(a, tokens: 0..<a.tokens, y, ldy: ldy, $0, variant)
+        }
     }
 
     /// Prepares x in `scratch`, then `gemv`. With several threads on one input, prepare once and
@@ -223,16 +232,6 @@ public final class BinaryMatrix: @unchecked Sendable {
                      scratch: BinaryActivations, variant: KernelVariant = .best, pool: ThreadPool? = ThreadPool.shared) {
         scratch.prepare(x, k: k, for: variant)
         gemv(scratch, y, rows: range, variant: variant, pool: pool)
-    }
-
-    /// Runs body over `range` (or, when nil, over all rows, split across `pool` if the product is
-    /// large enough).
-    private func split(_ range: Range<Int>?, tokens: Int, _ block: Int, _ pool: ThreadPool?, _ body: (Range<Int>) -> Void) {
-        if range == nil, let pool, pool.threads > 1, parallelWork * tokens >= ThreadPool.minimumParallelWork {
-            pool.forEachRange(0..<rows, block: block, body)
-        } else {
-            body(range ?? 0..<rows)
-        }
     }
 
     private func run(_ a: BinaryActivations, tokens: Range<Int>, _ y: UnsafeMutablePointer<Float>, ldy: Int,

@@ -56,7 +56,7 @@ public enum Q8MatrixError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .shape(let m, let detail):
-            return "\(m): \(detail). Hint: the parts' sizes must match the tensor's shape; the file may be truncated or corrupt."
+            return matrixShapeDescription(m, detail)
         case .value(let m, let row):
             return "\(m): row \(row) holds the value −128, outside the q8 range [−127, 127]. Hint: reconvert the model."
         }
@@ -141,7 +141,9 @@ public final class Q8Matrix: @unchecked Sendable {
     public func gemv(_ a: BinaryActivations, _ y: UnsafeMutablePointer<Float>, rows range: Range<Int>? = nil,
                      token: Int = 0, variant: Q8Variant = .best, pool: ThreadPool? = ThreadPool.shared) {
         precondition(token >= 0 && token < a.tokens, "token \(token) not prepared (\(a.tokens) vectors)")
-        split(range, tokens: 1, variant.rowBlock, pool) { run(a, tokens: token..<(token + 1), y, ldy: rows, $0, variant) }
+        ThreadPool.forEachRowRange(rows: rows, range, work: parallelWork, block: variant.rowBlock, pool: pool) {
+            run(a, tokens: token..<(token + 1), y, ldy: rows, $0, variant)
+        }
     }
 
     /// y[t·ldy + i] = row i · xₜ for every prepared vector t of `a` and i in `rows`. Results equal
@@ -149,14 +151,8 @@ public final class Q8Matrix: @unchecked Sendable {
     public func gemm(_ a: BinaryActivations, _ y: UnsafeMutablePointer<Float>, ldy: Int, rows range: Range<Int>? = nil,
                      variant: Q8Variant = .best, pool: ThreadPool? = ThreadPool.shared) {
         precondition(ldy >= rows, "ldy \(ldy) < rows \(rows)")
-        split(range, tokens: a.tokens, variant.rowBlock, pool) { run(a, tokens: 0..<a.tokens, y, ldy: ldy, $0, variant) }
-    }
-
-    private func split(_ range: Range<Int>?, tokens: Int, _ block: Int, _ pool: ThreadPool?, _ body: (Range<Int>) -> Void) {
-        if range == nil, let pool, pool.threads > 1, parallelWork * tokens >= ThreadPool.minimumParallelWork {
-            pool.forEachRange(0..<rows, block: block, body)
-        } else {
-            body(range ?? 0..<rows)
+        ThreadPool.forEachRowRange(rows: rows, range, work: parallelWork * a.tokens, block: variant.rowBlock, pool: pool) {
+            run(a, tokens: 0..<a.tokens, y, ldy: ldy, $0, variant)
         }
     }
 

@@ -67,6 +67,18 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
+    /// The split policy of the matrix products over `rows`: a call naming `range` runs on the
+    /// calling thread; a whole-matrix product is split over `pool` at multiples of `block` when its
+    /// `work` (in `minimumParallelWork` units) repays a fork-join, else it runs on the caller too.
+    static func forEachRowRange(rows: Int, _ range: Range<Int>?, work: Int, block: Int, pool: ThreadPool?,
+                                _ body: (Range<Int>) -> Void) {
+        if range == nil, let pool, pool.threads > 1, work >= minimumParallelWork {
+            pool.forEachRange(0..<rows, block: block, body)
+        } else {
+            body(range ?? 0..<rows)
+        }
+    }
+
     // MARK: - The shared pool
 
     /// The pool the matrix products use by default; nil runs them on the calling thread. Set it once

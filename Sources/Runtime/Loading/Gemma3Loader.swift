@@ -35,25 +35,14 @@ enum Gemma3Loader {
         let layers = try (0..<c.layerCount).map { i in
             let p = "blk.\(i)."
             return Gemma3Model.Layer(
-                attentionNorm: try w.vector(p + "attn_norm.weight", c.dim),
-                q: try w.linear(p + "attn_q.weight", in: c.dim, out: c.qDim),
-                k: try w.linear(p + "attn_k.weight", in: c.dim, out: c.kvDim),
-                v: try w.linear(p + "attn_v.weight", in: c.dim, out: c.kvDim),
-                o: try w.linear(p + "attn_output.weight", in: c.qDim, out: c.dim),
+                common: try w.decoderLayer(i, c),
                 qNorm: try w.vector(p + "attn_q_norm.weight", c.headDim),
                 kNorm: try w.vector(p + "attn_k_norm.weight", c.headDim),
                 postAttentionNorm: try w.vector(p + "post_attention_norm.weight", c.dim),
-                ffnNorm: try w.vector(p + "ffn_norm.weight", c.dim),
-                gate: try w.linear(p + "ffn_gate.weight", in: c.dim, out: c.ffnDim),
-                up: try w.linear(p + "ffn_up.weight", in: c.dim, out: c.ffnDim),
-                down: try w.linear(p + "ffn_down.weight", in: c.ffnDim, out: c.dim),
                 postFFNNorm: try w.vector(p + "post_ffw_norm.weight", c.dim))
         }
-        let embeddings = try w.floats("token_embd.weight", shape: [c.dim, c.vocabularySize])
-        // No output.weight: the head is tied to the (unscaled) embeddings.
-        let output = w.has("output.weight")
-            ? try w.linear("output.weight", in: c.dim, out: c.vocabularySize)
-            : try w.tiedHead("token_embd.weight", embeddings: embeddings, dim: c.dim, vocabulary: c.vocabularySize)
+        // A tied head reads the embeddings unscaled (the model scales only its lookups).
+        let (embeddings, output) = try w.embeddingsAndHead(c)
         return Gemma3Model(config: c, embeddings: embeddings, layers: layers,
                            outputNorm: try w.vector("output_norm.weight", c.dim), output: output,
                            attentionScale: attentionScale, finalLogitSoftcap: cap > 0 ? cap : nil, threads: threads)

@@ -13,14 +13,17 @@ import Kernels
 /// Every RMSNorm scales by (1 + w); GGUF files store the 1 + w (llama.cpp's converter adds the 1),
 /// so the stored weights multiply directly. Local layers rotate with their own RoPE base.
 public final class Gemma3Model: LanguageModel, @unchecked Sendable {
+    /// The weights a Llama layer has too, plus Gemma's own norms. `layer.q`, `layer.ffnNorm`, …
+    /// read through to `common`, so the forward pass names every weight alike.
+    @dynamicMemberLookup
     public struct Layer {
-        var attentionNorm: FloatBuffer          // dim
-        var q, k, v, o: LinearLayer             // dim → qDim, kvDim, kvDim; qDim → dim
+        var common: DecoderLayerWeights         // attention/FFN pre-norms and projections
         var qNorm, kNorm: FloatBuffer           // headDim, shared by every head
         var postAttentionNorm: FloatBuffer      // dim
-        var ffnNorm: FloatBuffer                // dim
-        var gate, up, down: LinearLayer         // dim → ffn, dim → ffn, ffn → dim
         var postFFNNorm: FloatBuffer            // dim
+
+        // Public only because @dynamicMemberLookup asks it of a public type; the paths stay internal.
+        public subscript<T>(dynamicMember path: KeyPath<DecoderLayerWeights, T>) -> T { common[keyPath: path] }
     }
 
     public let config: ModelConfig
@@ -62,28 +65,16 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
     }
 
     public func forward(_ tokens: [Int], cache: KVCache, hidden: UnsafeMutablePointer<Float>) {
-        let T = tokens.count
-        precondition(cache.count + T <= min(cache.capacity, config.contextLength), "context overflow: caller must check")
-        let x = work.reserve(tokens: T, keys: cache.count + T)["x"]
-        embed(tokens, into: x)
-        for l in layers.indices { forwardLayer(l, x, tokens: T, cache: cache, observe: nil) }
-        cache.advance(by: T)
-        rmsNorm(x, outputNorm, rows: T, width: config.dim, into: hidden)
+        let x = runLayers(tokens, cache: cache, work: work)
+        rmsNorm(x, outputNorm, rows: tokens.count, width: config.dim, into: hidden)
     }
 
     public func embed(_ tokens: [Int], into x: UnsafeMutablePointer<Float>) {
-        let d = config.dim
-        for (t, token) in tokens.enumerated() {
-            (x + t * d).update(from: embeddings.pointer + token * d, count: d)
-        }
-        FloatOps.scale(x, by: embeddingScale, n: tokens.count * d)
+        embeddings.copyRows(tokens, width: config.dim, into: x)
+        FloatOps.scale(x, by: embeddingScale, n: tokens.count * config.dim)
     }
 
-    public func linearLayers(_ l: Int) -> [(name: String, layer: LinearLayer)] {
-        let layer = layers[l]
-        return [("attn_q", layer.q), ("attn_k", layer.k), ("attn_v", layer.v), ("attn_output", layer.o),
-                ("ffn_gate", layer.gate), ("ffn_up", layer.up), ("ffn_down", layer.down)]
-    }
+    public func linearLayers(_ l: Int) -> [(name: String, layer: LinearLayer)] { layers[l].common.linearLayers }
 
     public func forwardLayer(_ l: Int, _ x: UnsafeMutablePointer<Float>, tokens T: Int, cache: KVCache,
                              observe: LinearInputObserver?) {

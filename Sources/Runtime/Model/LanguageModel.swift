@@ -32,6 +32,18 @@ extension LanguageModel {
     public func makeCache(capacity: Int) -> KVCache {
         KVCache(layers: config.layerCount, capacity: capacity, kvDim: config.kvDim)
     }
+
+    /// The part of `forward` every decoder shares: embeds `tokens` into the workspace's x, runs
+    /// every layer over them and moves the cache on. Returns x (T×dim) for the final norm.
+    func runLayers(_ tokens: [Int], cache: KVCache, work: Workspace) -> UnsafeMutablePointer<Float> {
+        let T = tokens.count
+        precondition(cache.count + T <= min(cache.capacity, config.contextLength), "context overflow: caller must check")
+        let x = work.reserve(tokens: T, keys: cache.count + T)["x"]
+        embed(tokens, into: x)
+        for l in 0..<config.layerCount { forwardLayer(l, x, tokens: T, cache: cache, observe: nil) }
+        cache.advance(by: T)
+        return x
+    }
 }
 
 /// Sees the input of linear layers during a forward pass: the GGUF-style names of the layers

@@ -8,12 +8,7 @@ import Kernels
 ///         h += Wdown · (silu(Wgate·norm(h)) ⊙ Wup·norm(h))
 ///     logits = Wout · norm(h)
 public final class LlamaModel: LanguageModel, @unchecked Sendable {
-    public struct Layer {
-        var attentionNorm: FloatBuffer          // dim
-        var q, k, v, o: LinearLayer             // dim → qDim, kvDim, kvDim; qDim → dim
-        var ffnNorm: FloatBuffer                // dim
-        var gate, up, down: LinearLayer         // dim → ffn, dim → ffn, ffn → dim
-    }
+    public typealias Layer = DecoderLayerWeights
 
     public let config: ModelConfig
     public var threads: Int { didSet { BLAS.setThreads(threads) } }
@@ -43,27 +38,15 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     }
 
     public func forward(_ tokens: [Int], cache: KVCache, hidden: UnsafeMutablePointer<Float>) {
-        let T = tokens.count
-        precondition(cache.count + T <= min(cache.capacity, rope.maxPositions), "context overflow: caller must check")
-        let x = work.reserve(tokens: T, keys: cache.count + T)["x"]
-        embed(tokens, into: x)
-        for l in layers.indices { forwardLayer(l, x, tokens: T, cache: cache, observe: nil) }
-        cache.advance(by: T)
-        rmsNorm(x, outputNorm, tokens: T, into: hidden)
+        let x = runLayers(tokens, cache: cache, work: work)
+        rmsNorm(x, outputNorm, tokens: tokens.count, into: hidden)
     }
 
     public func embed(_ tokens: [Int], into x: UnsafeMutablePointer<Float>) {
-        let d = config.dim
-        for (t, token) in tokens.enumerated() {
-            (x + t * d).update(from: embeddings.pointer + token * d, count: d)
-        }
+        embeddings.copyRows(tokens, width: config.dim, into: x)
     }
 
-    public func linearLayers(_ l: Int) -> [(name: String, layer: LinearLayer)] {
-        let layer = layers[l]
-        return [("attn_q", layer.q), ("attn_k", layer.k), ("attn_v", layer.v), ("attn_output", layer.o),
-                ("ffn_gate", layer.gate), ("ffn_up", layer.up), ("ffn_down", layer.down)]
-    }
+    public func linearLayers(_ l: Int) -> [(name: String, layer: LinearLayer)] { layers[l].linearLayers }
 
     public func forwardLayer(_ l: Int, _ x: UnsafeMutablePointer<Float>, tokens T: Int, cache: KVCache,
                              observe: LinearInputObserver?) {

@@ -18,4 +18,12 @@ public final class FloatBuffer: @unchecked Sendable {
     deinit { pointer.deallocate() }
 
     public var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    /// Copies the given rows of this row-major matrix of `width` columns, one after another, into
+    /// out: an embedding lookup.
+    func copyRows(_ rows: [Int], width: Int, into out: UnsafeMutablePointer<Float>) {
+        for (t, row) in rows.enumerated() {
+            (out + t * width).update(from: pointer + row * width, count: width)
+        }
+    }
 }
