@@ -73,6 +73,22 @@ final class ConversionOptionsTests: XCTestCase {
         XCTAssertTrue(inverted.contains("blk.29.ffn_down.weight"), "invert also takes the layers outside --max-layer")
     }
 
+    /// With `--head q8` the embeddings stay 8-bit and are expanded row by row at lookup: exactly
+    /// the floats the dequantized load builds for the whole table.
+    func testQ8EmbeddingsLookedUpInPlaceEqualTheDequantizedTable() throws {
+        _ = try convert("q8-head") { $0.head = .q8; $0.settings.gptq = false; $0.settings.salient = .magnitude }
+        let path = dir.appendingPathComponent("q8-head.pbllm").path
+        XCTAssertEqual(try PBFile(path: path).tensor(named: "token_embd.weight")?.encoding, .q8)
+        let packed = try LoadedModel.load(path, threads: 1), floats = try LoadedModel.load(path, threads: 1, dequantize: true)
+        let tokens = [0, 1, 17, 4242, packed.config.vocabularySize - 1, 17]
+        let d = packed.config.dim
+        var a = [Float](repeating: .nan, count: tokens.count * d), b = a
+        a.withUnsafeMutableBufferPointer { packed.model.embed(tokens, into: $0.baseAddress!) }
+        b.withUnsafeMutableBufferPointer { floats.model.embed(tokens, into: $0.baseAddress!) }
+        XCTAssertEqual(a, b)
+        XCTAssertTrue(a.contains { $0 != 0 })
+    }
+
     func testMissingCalibrationIsAClearError() {
         var o = ConversionOptions()
         o.maxLayer = 1

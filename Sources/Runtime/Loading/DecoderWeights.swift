@@ -17,8 +17,8 @@ extension WeightSource {
 
     /// The token embeddings and the output head. A file without output.weight ties the head to
     /// the embeddings.
-    func embeddingsAndHead(_ c: ModelConfig) throws -> (embeddings: FloatBuffer, output: LinearLayer) {
-        let embeddings = try floats("token_embd.weight", shape: [c.dim, c.vocabularySize])
+    func embeddingsAndHead(_ c: ModelConfig) throws -> (embeddings: EmbeddingTable, output: LinearLayer) {
+        let embeddings = try embeddingTable("token_embd.weight", dim: c.dim, vocabulary: c.vocabularySize)
         let output = has("output.weight")
             ? try linear("output.weight", in: c.dim, out: c.vocabularySize)
             : try tiedHead("token_embd.weight", embeddings: embeddings, dim: c.dim, vocabulary: c.vocabularySize)

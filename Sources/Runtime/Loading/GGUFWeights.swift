@@ -8,16 +8,24 @@ protocol WeightSource {
     func floats(_ name: String, shape: [Int]) throws -> FloatBuffer
     /// A linear layer in → out, stored as `out` rows of `in` values.
     func linear(_ name: String, in k: Int, out n: Int) throws -> LinearLayer
+    /// The token embeddings `name` (vocab × dim) as the model looks them up.
+    func embeddingTable(_ name: String, dim: Int, vocabulary: Int) throws -> EmbeddingTable
     /// The output head of a model whose head is tied to its embeddings (`name`), already loaded
-    /// as floats in `embeddings` (vocab × dim).
-    func tiedHead(_ name: String, embeddings: FloatBuffer, dim: Int, vocabulary: Int) throws -> LinearLayer
+    /// as `embeddings`.
+    func tiedHead(_ name: String, embeddings: EmbeddingTable, dim: Int, vocabulary: Int) throws -> LinearLayer
 }
 
 extension WeightSource {
     func vector(_ name: String, _ n: Int) throws -> FloatBuffer { try floats(name, shape: [n]) }
 
-    func tiedHead(_ name: String, embeddings: FloatBuffer, dim: Int, vocabulary: Int) throws -> LinearLayer {
-        FloatLinear(weights: embeddings, outFeatures: vocabulary, inFeatures: dim)
+    func embeddingTable(_ name: String, dim: Int, vocabulary: Int) throws -> EmbeddingTable {
+        try floats(name, shape: [dim, vocabulary])
+    }
+
+    /// The float embeddings serve as the head's weights; any other table is read again as floats.
+    func tiedHead(_ name: String, embeddings: EmbeddingTable, dim: Int, vocabulary: Int) throws -> LinearLayer {
+        let weights = try (embeddings as? FloatBuffer) ?? floats(name, shape: [dim, vocabulary])
+        return FloatLinear(weights: weights, outFeatures: vocabulary, inFeatures: dim)
     }
 }
 

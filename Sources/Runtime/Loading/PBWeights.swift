@@ -40,21 +40,32 @@ final class PBWeights: WeightSource {
         return a
     }
 
+    /// 8-bit embeddings are looked up in place, row by row, never expanded to floats.
+    func embeddingTable(_ name: String, dim: Int, vocabulary: Int) throws -> EmbeddingTable {
+        let t = try tensor(name, shape: [dim, vocabulary])
+        guard t.encoding == .q8, !dequantize else { return FloatBuffer(try file.floats(t)) }
+        return Q8EmbeddingTable(q: file.bytes(t, "q").bindMemory(to: Int8.self).baseAddress!, scale: rowScales(t), owner: file)
+    }
+
     /// An 8-bit head stays 8-bit (the q8 kernels); a float one shares the embeddings' floats.
-    func tiedHead(_ name: String, embeddings: FloatBuffer, dim: Int, vocabulary: Int) throws -> LinearLayer {
+    func tiedHead(_ name: String, embeddings: EmbeddingTable, dim: Int, vocabulary: Int) throws -> LinearLayer {
         let t = try tensor(name, shape: [dim, vocabulary])
         guard t.encoding == .q8, !dequantize else {
-            return FloatLinear(weights: embeddings, outFeatures: vocabulary, inFeatures: dim)
+            let weights = try (embeddings as? FloatBuffer) ?? FloatBuffer(try file.floats(t))
+            return FloatLinear(weights: weights, outFeatures: vocabulary, inFeatures: dim)
         }
         return try q8Linear(t)
     }
 
+    private func rowScales(_ t: PBTensor) -> [Float] {
+        let scale = file.bytes(t, "scale")
+        return (0..<t.rows).map { scale.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+    }
+
     private func q8Linear(_ t: PBTensor) throws -> LinearLayer {
         let q = file.bytes(t, "q").bindMemory(to: Int8.self)
-        let scale = file.bytes(t, "scale")
-        let scales = (0..<t.rows).map { scale.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
         do {
-            return Q8Linear(matrix: try Q8Matrix(name: "\(path): \(t.name)", rows: t.rows, k: t.columns, q: q, scale: scales),
+            return Q8Linear(matrix: try Q8Matrix(name: "\(path): \(t.name)", rows: t.rows, k: t.columns, q: q, scale: rowScales(t)),
                             activations: scratch(t.columns))
         } catch let error as Q8MatrixError {
             throw RuntimeError.badTensor(t.name, path: path, reason: error.description)

@@ -28,7 +28,7 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
 
     public let config: ModelConfig
     public var threads: Int { didSet { BLAS.setThreads(threads) } }
-    let embeddings: FloatBuffer                 // vocab × dim
+    let embeddings: EmbeddingTable              // vocab × dim
     let layers: [Layer]
     let outputNorm: FloatBuffer                 // dim
     let output: LinearLayer                     // dim → vocab (the embeddings, tied, unless the file has a head)
@@ -40,7 +40,7 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
     private let attention: CausalAttention
     private let work: Workspace
 
-    public init(config: ModelConfig, embeddings: FloatBuffer, layers: [Layer], outputNorm: FloatBuffer,
+    public init(config: ModelConfig, embeddings: EmbeddingTable, layers: [Layer], outputNorm: FloatBuffer,
                 output: LinearLayer, attentionScale: Float, finalLogitSoftcap: Float?, threads: Int) {
         self.config = config
         self.embeddings = embeddings

@@ -12,7 +12,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
 
     public let config: ModelConfig
     public var threads: Int { didSet { BLAS.setThreads(threads) } }
-    let embeddings: FloatBuffer                 // vocab × dim
+    let embeddings: EmbeddingTable              // vocab × dim
     let layers: [Layer]
     let outputNorm: FloatBuffer                 // dim
     let output: LinearLayer                     // dim → vocab (often the embeddings, tied)
@@ -20,7 +20,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     private let attention: CausalAttention
     private let work: Workspace
 
-    public init(config: ModelConfig, embeddings: FloatBuffer, layers: [Layer], outputNorm: FloatBuffer,
+    public init(config: ModelConfig, embeddings: EmbeddingTable, layers: [Layer], outputNorm: FloatBuffer,
                 output: LinearLayer, threads: Int) {
         self.config = config
         self.embeddings = embeddings

@@ -21,7 +21,7 @@ public final class FloatBuffer: @unchecked Sendable {
 
     /// Copies the given rows of this row-major matrix of `width` columns, one after another, into
     /// out: an embedding lookup.
-    func copyRows(_ rows: [Int], width: Int, into out: UnsafeMutablePointer<Float>) {
+    public func copyRows(_ rows: [Int], width: Int, into out: UnsafeMutablePointer<Float>) {
         for (t, row) in rows.enumerated() {
             (out + t * width).update(from: pointer + row * width, count: width)
         }
