@@ -36,21 +36,32 @@ public enum SalientBitmap {
         let got = bitmap.withUnsafeMutableBytes { ZSTD_decompress($0.baseAddress, size, compressed.baseAddress, compressed.count) }
         if ZSTD_isError(got) != 0 { return "salient bitmap does not decompress (\(String(cString: ZSTD_getErrorName(got))))" }
         if got != size { return "salient bitmap holds \(got) bytes, its shape needs \(size)" }
-        let blocks = layer.blocksPerRow
-        layer.salientCounts = Array(repeating: 0, count: layer.rows * blocks)
-        layer.salientOffsets = []
-        for i in 0..<layer.rows {
-            for byte in 0..<rowBytes {
-                var bits = bitmap[i * rowBytes + byte]
-                while bits != 0 {
-                    let j = byte * 8 + bits.trailingZeroBitCount
-                    if j >= layer.columns { return "row \(i): salient bitmap padding bits are not zero" }
-                    layer.salientCounts[i * blocks + j / PBLayer.blockColumns] += 1
-                    layer.salientOffsets.append(UInt8(j % PBLayer.blockColumns))
-                    bits &= bits - 1
+        // Unsafe buffers and exact sizes: this runs over every weight of the model at load.
+        let rows = layer.rows, columns = layer.columns, blocks = layer.blocksPerRow
+        let total = bitmap.reduce(0) { $0 + $1.nonzeroBitCount }
+        var counts = [UInt16](repeating: 0, count: rows * blocks), offsets = [UInt8](repeating: 0, count: total)
+        var problem: String?
+        bitmap.withUnsafeBytes { b in counts.withUnsafeMutableBufferPointer { c in offsets.withUnsafeMutableBufferPointer { o in
+            var n = 0
+            for i in 0..<rows {
+                // Eight bytes at a time (little-endian: bit j of the word is column start + j).
+                for start in stride(from: 0, to: rowBytes, by: 8) {
+                    var bits: UInt64 = 0
+                    for k in 0..<min(8, rowBytes - start) { bits |= UInt64(b[i * rowBytes + start + k]) << UInt64(8 * k) }
+                    while bits != 0 {
+                        let j = start * 8 + bits.trailingZeroBitCount
+                        if j >= columns { problem = "row \(i): salient bitmap padding bits are not zero"; return }
+                        c[i * blocks + j / PBLayer.blockColumns] += 1
+                        o[n] = UInt8(j % PBLayer.blockColumns)
+                        n += 1
+                        bits &= bits - 1
+                    }
                 }
             }
-        }
+        } } }
+        if let problem { return problem }
+        layer.salientCounts = counts
+        layer.salientOffsets = offsets
         return nil
     }
 }
