@@ -28,5 +28,5 @@ public struct ConversionOptions: Sendable {
     }
 
     /// Calibration is needed for GPTQ and for Hessian saliency.
-    public var needsCalibration: Bool { settings.gptq || settings.salient == .hessian }
+    public var needsCalibration: Bool { settings.gptq || settings.salient != .magnitude }
 }

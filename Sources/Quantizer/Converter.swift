@@ -38,7 +38,7 @@ public enum Converter {
         guard (1...8).contains(s.highBit) else { throw QuantizerError.invalidSetting("--high-bit must be in 1...8") }
         guard s.blockSize > 0, (s.groupSize ?? 1) > 0 else { throw QuantizerError.invalidSetting("--blocksize and --groupsize must be positive") }
         if options.needsCalibration && options.calibrationFile == nil {
-            throw QuantizerError.needsCalibration(s.gptq ? "GPTQ (use --no-gptq for round-to-nearest)" : "--salient hessian")
+            throw QuantizerError.needsCalibration(s.gptq ? "GPTQ (use --no-gptq for round-to-nearest)" : "--salient \(s.salient.rawValue)")
         }
         let inputPath = try ModelRegistry.resolve(input)
         let source = try GGUFFile(path: inputPath)  // converts GGUF checkpoints; a .pbllm is already quantized

@@ -43,6 +43,9 @@ public enum LayerQuantizer {
         case .hessian:
             guard let inverse else { throw QuantizerError.needsCalibration("--salient hessian") }
             saliency = SalientMask.hessian(w, columns: columns, inverseCholeskyDiagonal: inverse.diagonal)
+        case .error:
+            guard let inverse else { throw QuantizerError.needsCalibration("--salient error") }
+            saliency = SalientMask.binarizationError(w, rows: rows, columns: columns, inverseCholeskyDiagonal: inverse.diagonal)
         }
         let mask = SalientMask.select(saliency: saliency, rows: rows, columns: columns,
                                       lowFraction: s.lowFraction, groupSize: groupSize, unit: s.salientUnit)

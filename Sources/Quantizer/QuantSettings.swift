@@ -13,6 +13,7 @@ public struct QuantSettings: Sendable, Codable, Equatable {
     public enum Salient: String, Sendable, Codable, CaseIterable {
         case magnitude  // |w|
         case hessian    // w² / [chol(H⁻¹)]ⱼⱼ²
+        case error      // (|w − μ| − α)² / [chol(H⁻¹)]ⱼⱼ²: what binarizing the weight would cost
     }
 
     /// What is salient: single weights (PB-LLM), or whole input columns (no positions to store;

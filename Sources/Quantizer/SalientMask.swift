@@ -35,6 +35,22 @@ enum SalientMask {
 
     static func magnitude(_ w: [Float]) -> [Float] { w.map(abs) }
 
+    /// (|wᵢⱼ − μᵢ| − αᵢ)² / dⱼ²: the Hessian-weighted error binarizing the weight would cost, with
+    /// the row's xnor levels μ ± α taken over all its weights.
+    static func binarizationError(_ w: [Float], rows: Int, columns: Int, inverseCholeskyDiagonal d: [Float]) -> [Float] {
+        var out = [Float](repeating: 0, count: w.count)
+        for i in 0..<rows {
+            let row = w[(i * columns)..<((i + 1) * columns)]
+            let mu = row.reduce(0, +) / Float(columns)
+            let alpha = row.reduce(0) { $0 + abs($1 - mu) } / Float(columns)
+            for j in 0..<columns {
+                let e = abs(w[i * columns + j] - mu) - alpha
+                out[i * columns + j] = e * e / (d[j] * d[j])
+            }
+        }
+        return out
+    }
+
     /// w²ᵢⱼ / dⱼ², d the diagonal of the upper Cholesky factor of H⁻¹.
     static func hessian(_ w: [Float], columns: Int, inverseCholeskyDiagonal d: [Float]) -> [Float] {
         w.indices.map { let x = w[$0], dj = d[$0 % columns]; return x * x / (dj * dj) }

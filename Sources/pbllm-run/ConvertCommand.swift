@@ -17,7 +17,7 @@ enum ConvertCommand: Command {
         Option(names: ["--method"], value: "M", help: "non-salient weights: xnor | sign | 2bit | 4bit | prune | no (default xnor)"),
         Option(names: ["--low-frac"], value: "F", help: "share of weights binarized (default 0.9)"),
         Option(names: ["--high-bit"], value: "B", help: "bits of salient weights, 1-8 (default 8)"),
-        Option(names: ["--salient"], value: "S", help: "salient selection: magnitude | hessian (default magnitude)"),
+        Option(names: ["--salient"], value: "S", help: "salient selection: magnitude | hessian | error (default magnitude)"),
         Option(names: ["--positions"], value: "P", help: "salient positions as a zstd bitmap (zstd, smaller) or block offsets read in place (offsets) (default zstd)"),
         Option(names: ["--no-refit"], value: nil, help: "keep PB-LLM's μ, α (no Hessian least-squares refit of the row scales)"),
         Option(names: ["--salient-unit"], value: "U", help: "salient single weights, or whole input columns: weight | column (default weight)"),
@@ -51,7 +51,7 @@ enum ConvertCommand: Command {
             s.method = method
         }
         if let m = args.string("--salient") {
-            guard let salient = QuantSettings.Salient(rawValue: m) else { throw UsageError(description: "--salient must be magnitude or hessian") }
+            guard let salient = QuantSettings.Salient(rawValue: m) else { throw UsageError(description: "--salient must be magnitude, hessian or error") }
             s.salient = salient
         }
         if let u = args.string("--salient-unit") {
@@ -90,7 +90,7 @@ enum ConvertCommand: Command {
         o.invert = args.flag("--invert")
         o.threads = try CommonOptions.threads(args)
         if o.needsCalibration && o.calibrationFile == nil {
-            throw UsageError(description: "GPTQ\(s.salient == .hessian ? " and hessian saliency" : "") need calibration text: pass --calib FILE (or --no-gptq for round-to-nearest)")
+            throw UsageError(description: "GPTQ\(s.salient != .magnitude ? " and \(s.salient.rawValue) saliency" : "") need calibration text: pass --calib FILE (or --no-gptq for round-to-nearest)")
         }
 
         let report = try Converter.convert(input: args.positionals[0], output: output, options: o, log: Output.log) { p in
@@ -110,7 +110,8 @@ enum ConvertCommand: Command {
             Output.json(["output": output, "bytes": report.outputBytes, "seconds": report.seconds, "total_loss": totalLoss,
                          "layers": report.layers.count])
         } else {
-            Output.log(String(format: "wrote %@ (%d bytes) in %.1f s; total GPTQ loss %.4g", output, report.outputBytes, report.seconds, totalLoss))
+            let loss = s.gptq ? String(format: "; total GPTQ loss %.4g", totalLoss) : ""
+            Output.log(String(format: "wrote %@ (%d bytes) in %.1f s", output, report.outputBytes, report.seconds) + loss)
         }
     }
 }

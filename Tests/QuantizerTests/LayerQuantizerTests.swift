@@ -121,6 +121,27 @@ final class LayerQuantizerTests: XCTestCase {
         XCTAssertNotEqual(try XCTUnwrap(refit.packed).alpha, codes.alpha)
     }
 
+    /// `--salient error` keeps the weights binarization would hurt most: with H = I (every column
+    /// weighs the same) the top 10% by (|w − μ| − α)², μ and α over the whole row.
+    func testErrorSaliencyPicksTheWorstBinarizedWeights() throws {
+        let rows = 8, k = 60
+        let w = matrix(rows, k)
+        var identity = [Float](repeating: 0, count: k * k)
+        for j in 0..<k { identity[j * k + j] = 1 }
+        var s = QuantSettings(); s.salient = .error; s.lowFraction = 0.9; s.gptq = false
+        let q = try LayerQuantizer.quantize(weights: w, rows: rows, columns: k, settings: s, hessian: identity)
+        var cost = [Float](repeating: 0, count: rows * k)
+        for i in 0..<rows {
+            let row = w[(i * k)..<((i + 1) * k)]
+            let mu = row.reduce(0, +) / Float(k), alpha = row.reduce(0) { $0 + abs($1 - mu) } / Float(k)
+            for j in 0..<k { let e = abs(w[i * k + j] - mu) - alpha; cost[i * k + j] = e * e }
+        }
+        let threshold = cost.sorted()[Int(Double(rows * k) * 0.9)]
+        XCTAssertEqual(q.salient, cost.map { $0 > threshold })
+        s.gptq = true
+        XCTAssertThrowsError(try LayerQuantizer.quantize(weights: w, rows: rows, columns: k, settings: s), "needs calibration")
+    }
+
     func testColumnSaliencyKeepsTheWholeColumnsWithTheLargestTotal() throws {
         let rows = 6, k = 50, tokens = 40
         let w = matrix(rows, k), x = correlatedInputs(tokens: tokens, features: k)
