@@ -3,7 +3,8 @@
 # of the shared calibration text, seed 0; xnor, high_bit 8), evaluated with the reference protocol
 # (WikiText-2 test, 16 windows of 2048; the PB layers dequantized to float, as PB-LLM evaluates, so
 # the table measures the quantizer alone). Prints a markdown table with quantization time and peak RSS.
-# Rows: GPTQ with Hessian saliency at each LOW_FRAC, then at 0.9 GPTQ with magnitude saliency and
+# Rows: GPTQ with Hessian saliency at each LOW_FRAC, the same with our binarization-error saliency
+# (--salient error), then at 0.9 GPTQ with magnitude saliency and
 # round-to-nearest with magnitude saliency (FULL=1: those two at every LOW_FRAC).
 # Usage: scripts/gptq-table.sh [LOW_FRAC ...]   (default: 0.5 0.8 0.9 0.95)
 set -euo pipefail
@@ -36,6 +37,7 @@ row() {  # row SALIENT LOW_FRAC gptq|rtn
     echo "| $1 | $2 | $([ "$3" = gptq ] && echo yes || echo "no (round-to-nearest)") | $(ppl "$out/$name.pbllm") | $t |"
 }
 for f in "${fracs[@]}"; do row hessian "$f" gptq; done
+for f in "${fracs[@]}"; do row error "$f" gptq; done
 for f in "${fracs[@]}"; do
     if [ "${FULL:-0}" = 1 ] || [ "$f" = 0.9 ]; then row magnitude "$f" gptq; row magnitude "$f" rtn; fi
 done
