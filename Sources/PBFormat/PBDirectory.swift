@@ -5,15 +5,19 @@ public struct PBTensor: Codable, Sendable, Equatable {
     /// GGUF order: shape[0] is the row length (K), shape[1] the number of rows (N).
     public var shape: [Int]
     public var parts: [String: PBPart]
-    /// For `pb`: the width of salient values.
+    /// For `pb` and `pbz`: the width of salient values.
     public var highBit: Int?
+    /// For `pbz`: how many salient weights the layer has (its `salient_q` packs that many codes).
+    public var salientCount: Int?
     /// Free-form note shown by `inspect` (e.g. "2bit, stored dequantized").
     public var note: String?
 
     public var rows: Int { shape.count > 1 ? shape[1] : 1 }
     public var columns: Int { shape[0] }
     public var elementCount: Int { shape.reduce(1, *) }
-    enum CodingKeys: String, CodingKey { case name, encoding, shape, parts, highBit = "high_bit", note }
+    enum CodingKeys: String, CodingKey {
+        case name, encoding, shape, parts, highBit = "high_bit", salientCount = "salient_count", note
+    }
 }
 
 public struct PBPart: Codable, Sendable, Equatable {

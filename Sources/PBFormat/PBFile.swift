@@ -67,6 +67,15 @@ public final class PBFile: @unchecked Sendable {
             }
         }
         if t.encoding.isPB, !(1...8).contains(t.highBit ?? 0) { throw fail("high_bit missing or outside 1...8") }
+        if t.encoding == .pbz {
+            guard let count = t.salientCount, (0...t.elementCount).contains(count) else {
+                throw fail("salient_count missing or outside 0...\(t.elementCount)")
+            }
+            let size = SalientValues.packedSize(count: count, bits: t.highBit!)
+            guard t.parts["salient_q"]!.size == size else {
+                throw fail("part 'salient_q' has \(t.parts["salient_q"]!.size) bytes, \(count) values of \(t.highBit!) bits need \(size)")
+            }
+        }
     }
 
     public func tensor(named name: String) -> PBTensor? { index[name].map { tensors[$0] } }
@@ -97,7 +106,9 @@ public final class PBFile: @unchecked Sendable {
             layer.salientCounts = array(t, "salient_counts", as: UInt16.self)
             layer.salientOffsets = array(t, "salient_offsets", as: UInt8.self)
         }
-        layer.salientQ = array(t, "salient_q", as: UInt8.self)
+        layer.salientQ = t.encoding == .pbz
+            ? SalientValues.unpack(bytes(t, "salient_q"), count: t.salientCount!, bits: t.highBit!)
+            : array(t, "salient_q", as: UInt8.self)
         layer.salientScale = array(t, "salient_scale", as: Float.self)
         layer.salientZero = array(t, "salient_zero", as: Float.self)
         if let problem = layer.validationError() {

@@ -26,7 +26,7 @@ public struct PBFileSummary: Sendable {
             scaleBytes += ["alpha", "mu", "salient_scale", "salient_zero"].reduce(0) { $0 + t.parts[$1]!.size }
             salientValueBytes += t.parts["salient_q"]!.size
             salientPositionBytes += t.encoding.positionPartSizes(rows: t.rows, columns: t.columns).keys.reduce(0) { $0 + t.parts[$1]!.size }
-            salientWeights += t.parts["salient_q"]!.size
+            salientWeights += t.salientCount ?? t.parts["salient_q"]!.size  // pb: one byte per value
         }
         otherBytes = fileBytes - signBytes - scaleBytes - salientValueBytes - salientPositionBytes
     }

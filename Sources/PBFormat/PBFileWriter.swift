@@ -33,7 +33,7 @@ public final class PBFileWriter {
 
     /// Appends one tensor; `parts` maps part names to their bytes.
     public func add(_ name: String, encoding: PBEncoding, shape: [Int], parts: [(String, [UInt8])],
-                    highBit: Int? = nil, note: String? = nil) throws {
+                    highBit: Int? = nil, salientCount: Int? = nil, note: String? = nil) throws {
         var entries: [String: PBPart] = [:]
         for (partName, bytes) in parts {
             try write([UInt8](repeating: 0, count: (64 - offset % 64) % 64))  // 64-byte alignment
@@ -41,7 +41,7 @@ public final class PBFileWriter {
             try write(bytes)
         }
         directory.tensors.append(PBTensor(name: name, encoding: encoding, shape: shape, parts: entries,
-                                          highBit: highBit, note: note))
+                                          highBit: highBit, salientCount: salientCount, note: note))
     }
 
     /// Writes metadata, directory and header, syncs, and renames the file into place.

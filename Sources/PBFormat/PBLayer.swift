@@ -66,7 +66,8 @@ public struct PBLayer: Sendable, Equatable {
             : [("salient_counts", salientCounts.littleEndianBytes), ("salient_offsets", salientOffsets)]
         return [("signs", signs.littleEndianBytes), ("alpha", alpha.littleEndianBytes), ("mu", mu.littleEndianBytes)]
             + positions
-            + [("salient_q", salientQ), ("salient_scale", salientScale.littleEndianBytes),
+            + [("salient_q", encoding == .pbz ? SalientValues.pack(salientQ, bits: highBit) : salientQ),
+               ("salient_scale", salientScale.littleEndianBytes),
                ("salient_zero", salientZero.littleEndianBytes)]
     }
 

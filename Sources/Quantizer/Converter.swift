@@ -140,7 +140,8 @@ public enum Converter {
                 if let codes = q.packed {
                     let layer = PBLayer(codes: codes, salient: q.salient, rows: q.rows, columns: q.columns)
                     try writer.add(info.name, encoding: options.pbEncoding, shape: shape,
-                                   parts: layer.parts(options.pbEncoding), highBit: layer.highBit)
+                                   parts: layer.parts(options.pbEncoding), highBit: layer.highBit,
+                                   salientCount: options.pbEncoding == .pbz ? layer.salientCount : nil)
                 } else {
                     try writer.add(info.name, encoding: .f32, shape: shape, parts: [("data", q.values.littleEndianBytes)],
                                    note: "\(options.settings.method.rawValue): no packed form yet, stored dequantized")

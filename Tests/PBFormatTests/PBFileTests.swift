@@ -38,7 +38,8 @@ final class PBFileTests: XCTestCase {
         let path = dir.appendingPathComponent(name).path
         let writer = try PBFileWriter(path: path)
         try writer.add("blk.0.attn_q.weight", encoding: encoding, shape: [layer.columns, layer.rows],
-                       parts: layer.parts(encoding), highBit: 8)
+                       parts: layer.parts(encoding), highBit: layer.highBit,
+                       salientCount: encoding == .pbz ? layer.salientCount : nil)
         try writer.add("norm.weight", encoding: .f32, shape: [3], parts: [("data", [Float(1), 2, 3].littleEndianBytes)])
         try writer.add("token_embd.weight", encoding: .q8, shape: [4, 2],
                        parts: [("q", [Int8(1), -2, 3, -127, 0, 5, 6, 127].littleEndianBytes), ("scale", [Float(0.5), 2].littleEndianBytes)])
@@ -53,6 +54,26 @@ final class PBFileTests: XCTestCase {
 
     func testRoundTripKeepsEveryValue() throws {
         for encoding in [PBEncoding.pb, .pbz] { try checkRoundTrip(encoding) }
+    }
+
+    /// `pbz` packs salient codes at high_bit bits each: every width round-trips through a file,
+    /// in ⌈count·bits/8⌉ bytes.
+    func testSalientValuesArePackedAtTheirWidth() throws {
+        var rng = SystemRandomNumberGenerator()
+        for bits in 1...8 {
+            let mask = UInt8((1 << bits) - 1)
+            for count in [0, 1, 7, 8, 9, 63, 1000] {
+                let codes = (0..<count).map { _ in UInt8.random(in: 0...mask, using: &rng) }
+                XCTAssertEqual(SalientValues.pack(codes, bits: bits).count, (count * bits + 7) / 8)
+            }
+            var layer = Self.sampleLayer()
+            layer.highBit = bits
+            layer.salientQ = layer.salientQ.map { $0 & mask }
+            let file = try PBFile(path: try write("b\(bits).pbllm", layer: layer, encoding: .pbz))
+            let t = file.tensor(named: "blk.0.attn_q.weight")!
+            XCTAssertEqual(t.parts["salient_q"]!.size, (layer.salientCount * bits + 7) / 8)
+            XCTAssertEqual(try file.pbLayer(t), layer)
+        }
     }
 
     func checkRoundTrip(_ encoding: PBEncoding) throws {
@@ -149,7 +170,8 @@ final class PBFileTests: XCTestCase {
             let path = dir.appendingPathComponent(name).path
             let writer = try PBFileWriter(path: path)
             let parts = layer.parts(.pbz).map { $0.0 == "salient_bitmap" ? ($0.0, bitmap) : $0 }
-            try writer.add("blk.0.attn_q.weight", encoding: .pbz, shape: [layer.columns, layer.rows], parts: parts, highBit: 8)
+            try writer.add("blk.0.attn_q.weight", encoding: .pbz, shape: [layer.columns, layer.rows], parts: parts,
+                           highBit: 8, salientCount: layer.salientCount)
             try writer.finish(metadata: GGUFWriter())
             return path
         }
