@@ -172,7 +172,7 @@ public enum Converter {
             "method": options.settings.method.rawValue, "low_frac": options.settings.lowFraction,
             "high_bit": options.settings.highBit, "salient": options.settings.salient.rawValue,
             "salient_unit": options.settings.salientUnit.rawValue,
-            "refit_scales": options.settings.refitScales,
+            "refit_scales": options.settings.refitScales, "pbllm_statistics": options.settings.pbllmStatistics,
             "gptq": options.settings.gptq, "blocksize": options.settings.blockSize,
             "percdamp": options.settings.percentDamp, "head": options.head.rawValue,
             "pb_encoding": options.pbEncoding.rawValue,

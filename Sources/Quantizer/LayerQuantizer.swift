@@ -50,7 +50,7 @@ public enum LayerQuantizer {
         let mask = SalientMask.select(saliency: saliency, rows: rows, columns: columns,
                                       lowFraction: s.lowFraction, groupSize: groupSize, unit: s.salientUnit)
         let low = LowBitQuantizer(method: s.method, weights: w, mask: mask, rows: rows, columns: columns,
-                                  groupSize: groupSize)
+                                  groupSize: groupSize, pbllmStatistics: s.pbllmStatistics)
         let high = HighBitQuantizer(bits: s.highBit, weights: w, rows: rows, columns: columns)
         let packs = (s.method == .xnor || s.method == .sign) && groupSize == columns
         var codes = packs ? PBLayerCodes(signs: Array(repeating: false, count: rows * columns),

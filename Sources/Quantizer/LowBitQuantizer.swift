@@ -13,8 +13,11 @@ struct LowBitQuantizer {
     var groups: Int { (columns + groupSize - 1) / groupSize }
     var maxQ: Float { method == .twoBit ? 3 : 15 }
 
-    /// Calibrates from the weights that are not salient (`mask` true = salient).
-    init(method: QuantSettings.Method, weights w: [Float], mask: [Bool], rows: Int, columns: Int, groupSize: Int) {
+    /// Calibrates from the weights that are not salient (`mask` true = salient). `pbllmStatistics`:
+    /// xnor's μ and α as PB-LLM's code computes them, over the whole group with salient weights
+    /// counted as zeros (for reproducing its numbers).
+    init(method: QuantSettings.Method, weights w: [Float], mask: [Bool], rows: Int, columns: Int, groupSize: Int,
+         pbllmStatistics: Bool = false) {
         self.method = method
         self.rows = rows
         self.columns = columns
@@ -27,7 +30,9 @@ struct LowBitQuantizer {
             let lo = g * groupSize, hi = min(lo + groupSize, columns)
             for i in 0..<rows {
                 var values: [Double] = []
-                for j in lo..<hi where !mask[i * columns + j] { values.append(Double(w[i * columns + j])) }
+                for j in lo..<hi {
+                    if !mask[i * columns + j] { values.append(Double(w[i * columns + j])) } else if pbllmStatistics { values.append(0) }
+                }
                 let p = g * rows + i
                 switch method {
                 case .xnor:

@@ -34,6 +34,8 @@ public struct QuantSettings: Sendable, Codable, Equatable {
     /// After GPTQ has chosen the signs, refit each row's μ and α to minimise the layer's output
     /// error (w − ŵ)ᵀH(w − ŵ) — a 2×2 least-squares solve per row (our addition to PB-LLM).
     public var refitScales: Bool = true
+    /// xnor's μ, α over the whole row with salient weights as zeros, as PB-LLM's code has them.
+    public var pbllmStatistics: Bool = false
 
     public init() {}
 

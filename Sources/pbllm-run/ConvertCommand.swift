@@ -19,6 +19,7 @@ enum ConvertCommand: Command {
         Option(names: ["--high-bit"], value: "B", help: "bits of salient weights, 1-8 (default 8)"),
         Option(names: ["--salient"], value: "S", help: "salient selection: magnitude | hessian | error (default magnitude)"),
         Option(names: ["--positions"], value: "P", help: "salient positions as a zstd bitmap (zstd, smaller) or block offsets read in place (offsets) (default zstd)"),
+        Option(names: ["--pbllm-statistics"], value: nil, help: "xnor's μ, α over the whole row with salient weights as zeros, as PB-LLM's code computes them"),
         Option(names: ["--no-refit"], value: nil, help: "keep PB-LLM's μ, α (no Hessian least-squares refit of the row scales)"),
         Option(names: ["--salient-unit"], value: "U", help: "salient single weights, or whole input columns: weight | column (default weight)"),
         Option(names: ["--no-gptq"], value: nil, help: "round-to-nearest: no calibration, no error compensation"),
@@ -63,6 +64,7 @@ enum ConvertCommand: Command {
         s.highBit = try args.int("--high-bit", default: s.highBit, in: 1...8)
         s.gptq = !args.flag("--no-gptq")
         s.refitScales = !args.flag("--no-refit")
+        s.pbllmStatistics = args.flag("--pbllm-statistics")
         s.blockSize = try args.int("--blocksize", default: s.blockSize, in: 1...65536)
         s.percentDamp = try args.float("--percdamp", default: s.percentDamp)
         if args.string("--groupsize") != nil { s.groupSize = try args.int("--groupsize", default: 0, in: 1...Int(Int32.max)) }

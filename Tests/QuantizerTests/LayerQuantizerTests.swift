@@ -142,6 +142,22 @@ final class LayerQuantizerTests: XCTestCase {
         XCTAssertThrowsError(try LayerQuantizer.quantize(weights: w, rows: rows, columns: k, settings: s), "needs calibration")
     }
 
+    /// `pbllmStatistics`: xnor's μ, α over the whole row with the salient weights counted as
+    /// zeros, as PB-LLM's low_quant.py computes them.
+    func testPBLLMStatisticsCountSalientWeightsAsZeros() throws {
+        let rows = 5, k = 40
+        let w = matrix(rows, k)
+        var s = QuantSettings(); s.gptq = false; s.lowFraction = 0.8; s.pbllmStatistics = true
+        let q = try LayerQuantizer.quantize(weights: w, rows: rows, columns: k, settings: s)
+        let codes = try XCTUnwrap(q.packed)
+        for i in 0..<rows {
+            let zeroed = (0..<k).map { q.salient[i * k + $0] ? 0 : Double(w[i * k + $0]) }
+            let mu = zeroed.reduce(0, +) / Double(k)
+            XCTAssertEqual(Double(codes.mu[i]), mu, accuracy: 1e-6)
+            XCTAssertEqual(Double(codes.alpha[i]), zeroed.map { abs($0 - mu) }.reduce(0, +) / Double(k), accuracy: 1e-6)
+        }
+    }
+
     func testColumnSaliencyKeepsTheWholeColumnsWithTheLargestTotal() throws {
         let rows = 6, k = 50, tokens = 40
         let w = matrix(rows, k), x = correlatedInputs(tokens: tokens, features: k)
