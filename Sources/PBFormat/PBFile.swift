@@ -102,13 +102,12 @@ public final class PBFile: @unchecked Sendable {
             if let problem = SalientBitmap.decode(bytes(t, "salient_bitmap"), into: &layer) {
                 throw PBFileError.corrupt(path: path, detail: "tensor '\(t.name)': \(problem)")
             }
+            layer.salientQ = SalientValues.unpack(bytes(t, "salient_q"), count: t.salientCount!, bits: t.highBit!)
         } else {
             layer.salientCounts = array(t, "salient_counts", as: UInt16.self)
             layer.salientOffsets = array(t, "salient_offsets", as: UInt8.self)
+            layer.salientQ = array(t, "salient_q", as: UInt8.self)
         }
-        layer.salientQ = t.encoding == .pbz
-            ? SalientValues.unpack(bytes(t, "salient_q"), count: t.salientCount!, bits: t.highBit!)
-            : array(t, "salient_q", as: UInt8.self)
         layer.salientScale = array(t, "salient_scale", as: Float.self)
         layer.salientZero = array(t, "salient_zero", as: Float.self)
         if let problem = layer.validationError() {

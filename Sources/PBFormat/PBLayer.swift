@@ -49,10 +49,17 @@ public struct PBLayer: Sendable, Equatable {
     /// index of the row's first salient entry (the sum of the counts of earlier rows).
     @inlinable
     public func forEachSalient(row: Int, start: Int, _ body: (Int, UInt8) -> Void) -> Int {
+        forEachSalientPosition(row: row, start: start) { j, index in body(j, salientQ[index]) }
+    }
+
+    /// Calls `body(column, index)` for each salient position of `row` from the counts and offsets
+    /// alone (the codes are not read); returns the index after the row's last entry.
+    @inlinable
+    public func forEachSalientPosition(row: Int, start: Int, _ body: (Int, Int) -> Void) -> Int {
         var index = start
         for b in 0..<blocksPerRow {
             for _ in 0..<Int(salientCounts[row * blocksPerRow + b]) {
-                body(b * Self.blockColumns + Int(salientOffsets[index]), salientQ[index])
+                body(b * Self.blockColumns + Int(salientOffsets[index]), index)
                 index += 1
             }
         }

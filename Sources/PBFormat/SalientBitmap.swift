@@ -14,13 +14,7 @@ public enum SalientBitmap {
         var bitmap = [UInt8](repeating: 0, count: layer.rows * rowBytes)
         var next = 0
         for i in 0..<layer.rows {
-            for b in 0..<layer.blocksPerRow {
-                for _ in 0..<Int(layer.salientCounts[i * layer.blocksPerRow + b]) {
-                    let j = b * PBLayer.blockColumns + Int(layer.salientOffsets[next])
-                    bitmap[i * rowBytes + j / 8] |= 1 << UInt8(j % 8)
-                    next += 1
-                }
-            }
+            next = layer.forEachSalientPosition(row: i, start: next) { j, _ in bitmap[i * rowBytes + j / 8] |= 1 << UInt8(j % 8) }
         }
         var out = [UInt8](repeating: 0, count: ZSTD_compressBound(bitmap.count))
         let size = ZSTD_compress(&out, out.count, bitmap, bitmap.count, level)

@@ -22,8 +22,12 @@ extension WeightSource {
         try floats(name, shape: [dim, vocabulary])
     }
 
-    /// The float embeddings serve as the head's weights; any other table is read again as floats.
     func tiedHead(_ name: String, embeddings: EmbeddingTable, dim: Int, vocabulary: Int) throws -> LinearLayer {
+        try floatHead(name, embeddings: embeddings, dim: dim, vocabulary: vocabulary)
+    }
+
+    /// A float head: float embeddings serve as its weights; any other table is read again as floats.
+    func floatHead(_ name: String, embeddings: EmbeddingTable, dim: Int, vocabulary: Int) throws -> LinearLayer {
         let weights = try (embeddings as? FloatBuffer) ?? floats(name, shape: [dim, vocabulary])
         return FloatLinear(weights: weights, outFeatures: vocabulary, inFeatures: dim)
     }

@@ -51,8 +51,7 @@ final class PBWeights: WeightSource {
     func tiedHead(_ name: String, embeddings: EmbeddingTable, dim: Int, vocabulary: Int) throws -> LinearLayer {
         let t = try tensor(name, shape: [dim, vocabulary])
         guard t.encoding == .q8, !dequantize else {
-            let weights = try (embeddings as? FloatBuffer) ?? FloatBuffer(try file.floats(t))
-            return FloatLinear(weights: weights, outFeatures: vocabulary, inFeatures: dim)
+            return try floatHead(name, embeddings: embeddings, dim: dim, vocabulary: vocabulary)
         }
         return try q8Linear(t)
     }
