@@ -19,14 +19,25 @@ final class ChatTerminalTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let transcript = dir.appendingPathComponent("transcript").path
+        // chat is exec'd by script's shell: no shell stands between it and the terminal, since a
+        // shell that also gets the ^C (dash, the /bin/sh script uses when $SHELL is unset) dies
+        // of it after chat exits. `script -e` returns chat's status; the keys come through a FIFO
+        // held open to the end, so script never sees end of input.
         let driver = """
+            give_up() { kill $chat 2>/dev/null; exit 1; }
             await() { i=0; until grep -q -F -- "$1" '\(transcript)' 2>/dev/null; do
-              i=$((i+1)); [ $i -gt 1200 ] && exit 1; sleep 0.1; done; }
+              i=$((i+1)); [ $i -gt 1200 ] && give_up; sleep 0.1; done; }
             grow() { size=$(wc -c < '\(transcript)'); i=0; until [ $(wc -c < '\(transcript)') -ge $((size+$1)) ]; do
-              i=$((i+1)); [ $i -gt 1200 ] && exit 1; sleep 0.05; done; }
+              i=$((i+1)); [ $i -gt 1200 ] && give_up; sleep 0.05; done; }
             : > '\(transcript)'
-            ( \(keys); await 'exit=' ) | timeout 180 /usr/bin/script -q -c \
-              "'\(CLI.binary.path)' chat -m '\(model)' --temp 0 -n \(maxReply); echo exit=\\$?" /dev/null > '\(transcript)'
+            mkfifo '\(dir.path)/keys'
+            SHELL=/bin/sh timeout 180 /usr/bin/script -q -e -c \
+              "exec '\(CLI.binary.path)' chat -m '\(model)' --temp 0 -n \(maxReply)" /dev/null \
+              < '\(dir.path)/keys' > '\(transcript)' &
+            chat=$!
+            exec 3> '\(dir.path)/keys'
+            ( \(keys) ) >&3
+            wait $chat; echo "exit=$?" >> '\(transcript)'
             """
         let driverPath = dir.appendingPathComponent("driver.sh").path
         try driver.write(toFile: driverPath, atomically: true, encoding: .utf8)
