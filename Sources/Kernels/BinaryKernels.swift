@@ -131,6 +131,7 @@ public final class BinaryActivations: @unchecked Sendable {
     private let scale: UnsafeMutablePointer<Float>
     private let sum: UnsafeMutablePointer<Float>
     private let qsum: UnsafeMutablePointer<Float>
+    private let scaled: UnsafeMutablePointer<Float>  // c ⊙ x for layers with column scales
 
     public init(maxK: Int, maxTokens: Int = 1) {
         precondition(maxK > 0 && maxTokens > 0, "BinaryActivations needs maxK > 0 and maxTokens > 0")
@@ -147,12 +148,13 @@ public final class BinaryActivations: @unchecked Sendable {
         scale = alignedAllocate(Float.self, count: maxTokens * maxWords)
         sum = alignedAllocate(Float.self, count: maxTokens)
         qsum = alignedAllocate(Float.self, count: maxTokens)
+        scaled = alignedAllocate(Float.self, count: maxTokens * maxK)
     }
 
     deinit {
         for p in [UnsafeMutableRawPointer(x), UnsafeMutableRawPointer(q), UnsafeMutableRawPointer(u),
                   UnsafeMutableRawPointer(planes), UnsafeMutableRawPointer(scale), UnsafeMutableRawPointer(sum),
-                  UnsafeMutableRawPointer(qsum)] {
+                  UnsafeMutableRawPointer(qsum), UnsafeMutableRawPointer(scaled)] {
             p.deallocate()
         }
         xt.map { UnsafeMutableRawPointer($0).deallocate() }
@@ -162,6 +164,15 @@ public final class BinaryActivations: @unchecked Sendable {
     public func prepare(_ input: UnsafePointer<Float>, k: Int, tokens: Int = 1, stride: Int? = nil,
                         for variant: KernelVariant) {
         prepare(input, k: k, tokens: tokens, stride: stride, needs: variant.needs)
+    }
+
+    /// Prepares c ⊙ xₜ for `tokens` contiguous vectors xₜ of length `k`: the input of a layer with
+    /// per-column scales c (`k` of them).
+    public func prepare(_ input: UnsafePointer<Float>, k: Int, tokens: Int = 1, columnScale c: UnsafePointer<Float>,
+                        for variant: KernelVariant) {
+        precondition(k > 0 && k <= maxK && tokens > 0 && tokens <= maxTokens, "\(tokens) vectors of length \(k) exceed the scratch")
+        for t in 0..<tokens { for j in 0..<k { scaled[t * k + j] = input[t * k + j] * c[j] } }
+        prepare(scaled, k: k, tokens: tokens, needs: variant.needs)
     }
 
     /// Prepares `tokens` vectors of length `k` in every form in `needs` (plus `.float`, and the

@@ -50,11 +50,13 @@ public final class PBFile: @unchecked Sendable {
             throw fail("bad shape \(t.shape)")
         }
         let expected = t.encoding.fixedPartSizes(rows: t.rows, columns: t.columns)
-        guard Set(expected.keys) == Set(t.parts.keys) else {
-            throw fail("parts \(t.parts.keys.sorted()) do not match encoding \(t.encoding.rawValue) (\(expected.keys.sorted()))")
+        let optional = t.encoding.optionalPartSizes(rows: t.rows, columns: t.columns)
+        guard Set(expected.keys).isSubset(of: t.parts.keys), Set(t.parts.keys).isSubset(of: Set(expected.keys).union(optional.keys)) else {
+            throw fail("parts \(t.parts.keys.sorted()) do not match encoding \(t.encoding.rawValue) (\(expected.keys.sorted()), optionally \(optional.keys.sorted()))")
         }
         for (name, part) in t.parts {
-            if let size = expected[name]!, part.size != size {
+            let size = expected.keys.contains(name) ? expected[name]! : optional[name]
+            if let size, part.size != size {
                 throw fail("part '\(name)' has \(part.size) bytes, its shape needs \(size)")
             }
             guard part.offset >= PBHeader.size, part.offset % 64 == 0, part.size >= 0,
@@ -110,6 +112,7 @@ public final class PBFile: @unchecked Sendable {
         }
         layer.salientScale = array(t, "salient_scale", as: Float.self)
         layer.salientZero = array(t, "salient_zero", as: Float.self)
+        if t.parts["column_scale"] != nil { layer.columnScale = array(t, "column_scale", as: Float.self) }
         if let problem = layer.validationError() {
             throw PBFileError.corrupt(path: path, detail: "tensor '\(t.name)': \(problem)")
         }

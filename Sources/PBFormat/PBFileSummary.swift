@@ -2,7 +2,7 @@
 public struct PBFileSummary: Sendable {
     /// Bytes by role, over the PB-encoded linear layers.
     public var signBytes = 0
-    public var scaleBytes = 0          // α, μ, σ, z
+    public var scaleBytes = 0          // α, μ, σ, z and column scales c
     public var salientValueBytes = 0   // q
     public var salientPositionBytes = 0  // block counts + in-block offsets, or the compressed bitmap
     public var pbWeights = 0           // weights in PB layers
@@ -23,7 +23,7 @@ public struct PBFileSummary: Sendable {
             pbWeights += t.elementCount
             highBit = max(highBit, t.highBit ?? 0)
             signBytes += t.parts["signs"]!.size
-            scaleBytes += ["alpha", "mu", "salient_scale", "salient_zero"].reduce(0) { $0 + t.parts[$1]!.size }
+            scaleBytes += ["alpha", "mu", "salient_scale", "salient_zero", "column_scale"].reduce(0) { $0 + (t.parts[$1]?.size ?? 0) }
             salientValueBytes += t.parts["salient_q"]!.size
             salientPositionBytes += t.encoding.positionPartSizes(rows: t.rows, columns: t.columns).keys.reduce(0) { $0 + t.parts[$1]!.size }
             salientWeights += t.salientCount ?? t.parts["salient_q"]!.size  // pb: one byte per value

@@ -3,6 +3,7 @@
 ///
 ///     non-salient  ŵᵢⱼ = μᵢ + αᵢ·sᵢⱼ
 ///     salient      ŵᵢⱼ = σᵢ·(qᵢⱼ − zᵢ)
+///     and, when the layer has column scales, every ŵᵢⱼ times cⱼ
 ///
 /// with a sign bit stored for every weight and salient positions as per-256-column-block counts
 /// plus in-block offsets.
@@ -20,6 +21,7 @@ public struct PBLayer: Sendable, Equatable {
     public var salientQ: [UInt8]          // nnz
     public var salientScale: [Float]      // rows
     public var salientZero: [Float]       // rows
+    public var columnScale: [Float]?      // columns, optional
 
     public var wordsPerRow: Int { (columns + 63) / 64 }
     public var blocksPerRow: Int { (columns + Self.blockColumns - 1) / Self.blockColumns }
@@ -76,6 +78,7 @@ public struct PBLayer: Sendable, Equatable {
             + [("salient_q", encoding == .pbz ? SalientValues.pack(salientQ, bits: highBit) : salientQ),
                ("salient_scale", salientScale.littleEndianBytes),
                ("salient_zero", salientZero.littleEndianBytes)]
+            + (columnScale.map { [("column_scale", $0.littleEndianBytes)] } ?? [])
     }
 
     /// ŵ as floats, row-major: the reference decode every kernel is checked against.
@@ -87,6 +90,7 @@ public struct PBLayer: Sendable, Equatable {
             next = forEachSalient(row: i, start: next) { j, q in
                 w[i * columns + j] = salientScale[i] * (Float(q) - salientZero[i])
             }
+            if let c = columnScale { for j in 0..<columns { w[i * columns + j] *= c[j] } }
         }
         return w
     }
@@ -96,6 +100,9 @@ public struct PBLayer: Sendable, Equatable {
         if signs.count != rows * wordsPerRow { return "signs hold \(signs.count) words, expected \(rows * wordsPerRow)" }
         if alpha.count != rows || mu.count != rows || salientScale.count != rows || salientZero.count != rows {
             return "per-row scales do not have one value per row"
+        }
+        if let c = columnScale, c.count != columns || !c.allSatisfy({ $0 > 0 && $0.isFinite }) {
+            return "column scales are not \(columns) positive finite values"
         }
         if salientCounts.count != rows * blocksPerRow { return "salient counts have the wrong length" }
         if !(1...8).contains(highBit) { return "high_bit \(highBit) is outside 1...8" }

@@ -138,7 +138,8 @@ public enum Converter {
             let shape = info.shape.count > 1 && info.shape.dropFirst(2).allSatisfy({ $0 == 1 }) ? Array(info.shape.prefix(2)) : info.shape
             if let q = results[info.name] {
                 if let codes = q.packed {
-                    let layer = PBLayer(codes: codes, salient: q.salient, rows: q.rows, columns: q.columns)
+                    var layer = PBLayer(codes: codes, salient: q.salient, rows: q.rows, columns: q.columns)
+                    layer.columnScale = q.columnScale
                     try writer.add(info.name, encoding: options.pbEncoding, shape: shape,
                                    parts: layer.parts(options.pbEncoding), highBit: layer.highBit,
                                    salientCount: options.pbEncoding == .pbz ? layer.salientCount : nil)
@@ -173,6 +174,7 @@ public enum Converter {
             "high_bit": options.settings.highBit, "salient": options.settings.salient.rawValue,
             "salient_unit": options.settings.salientUnit.rawValue,
             "refit_scales": options.settings.refitScales, "pbllm_statistics": options.settings.pbllmStatistics,
+            "column_scale": options.settings.columnScale,
             "gptq": options.settings.gptq, "blocksize": options.settings.blockSize,
             "percdamp": options.settings.percentDamp, "head": options.head.rawValue,
             "pb_encoding": options.pbEncoding.rawValue,

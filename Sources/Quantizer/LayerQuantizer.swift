@@ -14,6 +14,9 @@ public struct QuantizedLayer: Sendable {
     public var loss: Double         // GPTQ's Σ (w − q)² / d² / 2 (0 for round-to-nearest)
     /// The packed form when the method is a sign-bit one over whole rows; nil otherwise.
     public var packed: PBLayerCodes?
+    /// Column scales c when quantized as W·diag(1/c) (`ColumnScale`): `packed` then holds the codes
+    /// of W·diag(1/c), and `values` are those times c.
+    public var columnScale: [Float]? = nil
 }
 
 /// What the file stores for a PB layer, before packing: a sign per weight, a code per salient
@@ -30,6 +33,17 @@ public enum LayerQuantizer {
     /// GPTQ and for Hessian saliency.
     public static func quantize(weights: [Float], rows: Int, columns: Int, settings s: QuantSettings,
                                 hessian: [Float]? = nil) throws -> QuantizedLayer {
+        if s.columnScale {
+            // W·diag(1/c) for the inputs c ⊙ x, whose Hessian is diag(c)·H·diag(c).
+            var plain = s
+            plain.columnScale = false
+            let c = ColumnScale.fit(weights, rows: rows, columns: columns)
+            var q = try LayerQuantizer.quantize(weights: ColumnScale.scalingColumns(weights, by: c.map { 1 / $0 }), rows: rows,
+                                                columns: columns, settings: plain, hessian: hessian.map { ColumnScale.congruence($0, c) })
+            q.values = ColumnScale.scalingColumns(q.values, by: c)
+            q.columnScale = c
+            return q
+        }
         var w = weights
         let groupSize = min(s.groupSize ?? columns, columns)
         let inverse = try hessian.map { try InverseHessian(hessian: $0, columns: columns, percentDamp: s.percentDamp) }

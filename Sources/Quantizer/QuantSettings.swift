@@ -36,6 +36,9 @@ public struct QuantSettings: Sendable, Codable, Equatable {
     public var refitScales: Bool = true
     /// xnor's μ, α over the whole row with salient weights as zeros, as PB-LLM's code has them.
     public var pbllmStatistics: Bool = false
+    /// Per-input-column scales c (`ColumnScale`; our addition to PB-LLM): ŵᵢⱼ = cⱼ·(μᵢ + αᵢ·sᵢⱼ),
+    /// for 32 bits per column.
+    public var columnScale: Bool = false
 
     public init() {}
 

@@ -56,6 +56,29 @@ final class PBFileTests: XCTestCase {
         for encoding in [PBEncoding.pb, .pbz] { try checkRoundTrip(encoding) }
     }
 
+    /// The optional `column_scale` part: kept through a file, multiplies every weight of its
+    /// column, and a wrong size or a non-positive scale is a clear error.
+    func testColumnScalesRoundTripAndAreChecked() throws {
+        var layer = Self.sampleLayer(rows: 3, columns: 70)
+        let plain = layer.dequantized()
+        layer.columnScale = (0..<70).map { 0.5 + Float($0) / 10 }
+        let w = layer.dequantized()
+        for i in 0..<3 { for j in 0..<70 { XCTAssertEqual(w[i * 70 + j], plain[i * 70 + j] * layer.columnScale![j]) } }
+        for encoding in [PBEncoding.pb, .pbz] {
+            let file = try PBFile(path: try write("c-\(encoding).pbllm", layer: layer, encoding: encoding))
+            let t = file.tensor(named: "blk.0.attn_q.weight")!
+            XCTAssertEqual(try file.pbLayer(t), layer)
+            XCTAssertEqual(PBFileSummary(file).scaleBytes, 3 * 16 + 70 * 4, "column scales count as scales")
+        }
+        var negative = layer
+        negative.columnScale![3] = -1
+        let file = try PBFile(path: try write("negative.pbllm", layer: negative, encoding: .pbz))
+        XCTAssertThrowsError(try file.pbLayer(file.tensors[0])) { XCTAssertTrue("\($0)".contains("column scales"), "\($0)") }
+        var short = layer
+        short.columnScale!.removeLast()
+        assertRejected(try write("short.pbllm", layer: short, encoding: .pbz), mentioning: "column_scale")
+    }
+
     /// `pbz` packs salient codes at high_bit bits each: every width round-trips through a file,
     /// in ⌈count·bits/8⌉ bytes.
     func testSalientValuesArePackedAtTheirWidth() throws {

@@ -89,6 +89,41 @@ final class ConversionOptionsTests: XCTestCase {
         XCTAssertTrue(a.contains { $0 != 0 })
     }
 
+    /// Column scales are stored with each PB layer and applied to its input: at low_frac 0 (every
+    /// weight 8-bit, no binarization) the logits stay about as close to the float model's as
+    /// without them (within 3×: the 8-bit grid of W·diag(1/c) differs), on the kernels and
+    /// dequantized, with all layers converted or some.
+    func testColumnScalesAreStoredAndApplied() throws {
+        let prompt = "The capital of France is"
+        // The generator owns the logits it returns: copy them while it lives.
+        func logits(_ m: LoadedModel) throws -> [Float] {
+            let generator = Generator(model: m.model, contextLength: 16)
+            return Array(UnsafeBufferPointer(start: try generator.feed(m.tokenizer.encode(prompt)), count: m.config.vocabularySize))
+        }
+        let expected = try logits(try LoadedModel.load(Paths.model("smollm2-135m").path, threads: 2))
+        func relativeError(_ name: String, dequantize: Bool) throws -> Float {
+            let got = try logits(try LoadedModel.load(dir.appendingPathComponent("\(name).pbllm").path, threads: 2, dequantize: dequantize))
+            let error = zip(got, expected).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+            return (error / expected.reduce(0) { $0 + $1 * $1 }).squareRoot()
+        }
+        _ = try convert("plain") { $0.settings.lowFraction = 0; $0.settings.gptq = false }
+        let baseline = try relativeError("plain", dequantize: false)
+        for only in [[], ["attn_q", "ffn_down"]] {
+            let name = "column-scale-\(only.count)"
+            let (file, _) = try convert(name) { o in
+                o.settings.lowFraction = 0; o.settings.gptq = false; o.settings.columnScale = true; o.only = only
+            }
+            XCTAssertTrue(file.metadata["pbllm.quant.settings"]?.string?.contains("\"column_scale\":true") ?? false)
+            let c = try file.pbLayer(file.tensor(named: "blk.0.attn_q.weight")!).columnScale ?? []
+            XCTAssertEqual(c.count, 576)
+            XCTAssertGreaterThan((c.max() ?? 0) / (c.min() ?? 1), 2, "c should vary across columns")
+            for dequantize in [false, true] {
+                let e = try relativeError(name, dequantize: dequantize)
+                XCTAssertLessThan(e, max(3 * baseline, 0.03), "\(only), dequantize \(dequantize): logits stray (8-bit alone: \(baseline))")
+            }
+        }
+    }
+
     func testMissingCalibrationIsAClearError() {
         var o = ConversionOptions()
         o.maxLayer = 1

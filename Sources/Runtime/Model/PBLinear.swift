@@ -3,6 +3,7 @@ import PBFormat
 
 /// A partially-binarized linear layer running on the sign-bit kernels:
 ///     yᵢ = μᵢ·Σⱼxⱼ + αᵢ·Σⱼ sᵢⱼxⱼ + Σ_{j salient} cᵢⱼ·xⱼ
+/// (x scaled column by column first when the layer has column scales).
 /// Activations are prepared once per call (int8 for the integer kernels) in scratch shared by all
 /// layers of the same input width; prompts run through the batched kernel in chunks.
 public final class PBLinear: LinearLayer, @unchecked Sendable {
@@ -11,12 +12,14 @@ public final class PBLinear: LinearLayer, @unchecked Sendable {
     let matrix: BinaryMatrix
     let variant: KernelVariant
     let activations: BinaryActivations
+    let columnScale: [Float]?
 
     init(name: String, layer: PBLayer, variant: KernelVariant, activations: BinaryActivations) throws {
         inFeatures = layer.columns
         outFeatures = layer.rows
         self.variant = variant
         self.activations = activations
+        columnScale = layer.columnScale
         let salient = try layer.salientCounts.withUnsafeBufferPointer { counts in
             try layer.salientOffsets.withUnsafeBufferPointer { offsets in
                 try layer.salientQ.withUnsafeBufferPointer { q in
@@ -39,7 +42,11 @@ public final class PBLinear: LinearLayer, @unchecked Sendable {
         var start = 0
         while start < tokens {
             let n = min(activations.maxTokens, tokens - start)
-            activations.prepare(x + start * inFeatures, k: inFeatures, tokens: n, for: variant)
+            if let columnScale {
+                activations.prepare(x + start * inFeatures, k: inFeatures, tokens: n, columnScale: columnScale, for: variant)
+            } else {
+                activations.prepare(x + start * inFeatures, k: inFeatures, tokens: n, for: variant)
+            }
             if n == 1 {
                 matrix.gemv(activations, y + start * outFeatures, variant: variant)
             } else {
