@@ -52,7 +52,7 @@ public enum PBEncoding: String, Codable, Sendable, CaseIterable {
 
     /// The parts an encoding may have, with their sizes: PB layers' per-column scales.
     func optionalPartSizes(rows n: Int, columns k: Int) -> [String: Int] {
-        isPB ? ["column_scale": k * 4] : [:]
+        isPB ? ["column_scale": k * 2] : [:]
     }
 
     /// The parts holding salient positions (sized by the shape, or nil: checked once decoded).

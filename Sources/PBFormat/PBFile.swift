@@ -112,7 +112,9 @@ public final class PBFile: @unchecked Sendable {
         }
         layer.salientScale = array(t, "salient_scale", as: Float.self)
         layer.salientZero = array(t, "salient_zero", as: Float.self)
-        if t.parts["column_scale"] != nil { layer.columnScale = array(t, "column_scale", as: Float.self) }
+        if t.parts["column_scale"] != nil {
+            layer.columnScale = array(t, "column_scale", as: UInt16.self).map { Float(Float16(bitPattern: $0)) }
+        }
         if let problem = layer.validationError() {
             throw PBFileError.corrupt(path: path, detail: "tensor '\(t.name)': \(problem)")
         }

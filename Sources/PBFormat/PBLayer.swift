@@ -21,7 +21,7 @@ public struct PBLayer: Sendable, Equatable {
     public var salientQ: [UInt8]          // nnz
     public var salientScale: [Float]      // rows
     public var salientZero: [Float]       // rows
-    public var columnScale: [Float]?      // columns, optional
+    public var columnScale: [Float]?      // columns, optional; stored as float16
 
     public var wordsPerRow: Int { (columns + 63) / 64 }
     public var blocksPerRow: Int { (columns + Self.blockColumns - 1) / Self.blockColumns }
@@ -78,7 +78,7 @@ public struct PBLayer: Sendable, Equatable {
             + [("salient_q", encoding == .pbz ? SalientValues.pack(salientQ, bits: highBit) : salientQ),
                ("salient_scale", salientScale.littleEndianBytes),
                ("salient_zero", salientZero.littleEndianBytes)]
-            + (columnScale.map { [("column_scale", $0.littleEndianBytes)] } ?? [])
+            + (columnScale.map { [("column_scale", $0.map { Float16($0).bitPattern }.littleEndianBytes)] } ?? [])
     }
 
     /// ŵ as floats, row-major: the reference decode every kernel is checked against.

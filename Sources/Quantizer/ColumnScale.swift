@@ -6,12 +6,12 @@
 ///     ŵᵢⱼ = cⱼ·(μᵢ + αᵢ·sᵢⱼ),    W·x ≈ Ŵ′·(c ⊙ x)
 ///
 /// c is a rank-one fit |wᵢⱼ − μᵢ| ≈ aᵢ·cⱼ, so the rows of W·diag(1/c) have even magnitude. The file
-/// stores c with the layer (part `column_scale`); the runtime scales the input before the kernels.
+/// stores c with the layer (part `column_scale`, float16); the runtime scales the input before the kernels.
 /// (Sharing one c among the matrices that read one input would fold it into the norm gains for
 /// free, but measured on SmolLM2 that keeps only an eighth of the gain: 253.0 vs 206.2 vs 259.2.)
 enum ColumnScale {
     /// The rank-one fit of the N×K row-major `w` by power iteration. Returns c with mean 1,
-    /// floored at 1% so that no column is divided by ~0.
+    /// floored at 1% so that no column is divided by ~0, rounded to float16 as the file stores it.
     static func fit(_ w: [Float], rows: Int, columns k: Int, iterations: Int = 8) -> [Float] {
         var m = [Float](repeating: 0, count: w.count)  // |w − μ|, μ the row mean
         for i in 0..<rows {
@@ -30,7 +30,7 @@ enum ColumnScale {
         }
         let mean = c.reduce(0, +) / Float(k)
         guard mean > 0, mean.isFinite else { return Array(repeating: 1, count: k) }
-        return c.map { max($0 / mean, 0.01) }
+        return c.map { Float(Float16(max($0 / mean, 0.01))) }
     }
 
     /// W·diag(scale): column j of the N×K row-major `w` times scale[j].
