@@ -4,7 +4,8 @@
 # (WikiText-2 test, 16 windows of 2048; the PB layers dequantized to float, as PB-LLM evaluates, so
 # the table measures the quantizer alone). Prints a markdown table with quantization time and peak RSS.
 # Rows: GPTQ with Hessian saliency at each LOW_FRAC, the same with our binarization-error saliency
-# (--salient error), then at 0.9 GPTQ with magnitude saliency and
+# (--salient error), then error saliency with our per-column scales (--column-scale), then at 0.9
+# GPTQ with magnitude saliency and
 # round-to-nearest with magnitude saliency (FULL=1: those two at every LOW_FRAC).
 # Usage: scripts/gptq-table.sh [LOW_FRAC ...]   (default: 0.5 0.8 0.9 0.95)
 set -euo pipefail
@@ -30,14 +31,16 @@ convert() {
 
 echo "| salient | low_frac | GPTQ | ppl | quantize minutes | peak RSS MiB |"
 echo "|---|---:|---|---:|---:|---:|"
-row() {  # row SALIENT LOW_FRAC gptq|rtn
-    local name="$3-$1-$2" args=(--salient "$1" --low-frac "$2")
+row() {  # row SALIENT LOW_FRAC gptq|rtn [column-scale]
+    local name="$3-$1-$2${4:+-$4}" args=(--salient "$1" --low-frac "$2") label=$1
     if [ "$3" = gptq ]; then args+=(--calib "$calib" --nsamples 32 --seqlen 1024 --seed 0); else args+=(--no-gptq); fi
+    if [ "${4:-}" = column-scale ]; then args+=(--column-scale); label="$1 + column scales"; fi
     local t; t=$(convert "$name" "${args[@]}")
-    echo "| $1 | $2 | $([ "$3" = gptq ] && echo yes || echo "no (round-to-nearest)") | $(ppl "$out/$name.pbllm") | $t |"
+    echo "| $label | $2 | $([ "$3" = gptq ] && echo yes || echo "no (round-to-nearest)") | $(ppl "$out/$name.pbllm") | $t |"
 }
 for f in "${fracs[@]}"; do row hessian "$f" gptq; done
 for f in "${fracs[@]}"; do row error "$f" gptq; done
+for f in "${fracs[@]}"; do row error "$f" gptq column-scale; done
 for f in "${fracs[@]}"; do
     if [ "${FULL:-0}" = 1 ] || [ "$f" = 0.9 ]; then row magnitude "$f" gptq; row magnitude "$f" rtn; fi
 done

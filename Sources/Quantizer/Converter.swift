@@ -174,7 +174,7 @@ public enum Converter {
             "high_bit": options.settings.highBit, "salient": options.settings.salient.rawValue,
             "salient_unit": options.settings.salientUnit.rawValue,
             "refit_scales": options.settings.refitScales, "pbllm_statistics": options.settings.pbllmStatistics,
-            "column_scale": options.settings.columnScale,
+            "column_scale": options.settings.columnScale, "act_order": options.settings.actOrder,
             "gptq": options.settings.gptq, "blocksize": options.settings.blockSize,
             "percdamp": options.settings.percentDamp, "head": options.head.rawValue,
             "pb_encoding": options.pbEncoding.rawValue,

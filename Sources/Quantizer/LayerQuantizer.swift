@@ -44,6 +44,16 @@ public enum LayerQuantizer {
             q.columnScale = c
             return q
         }
+        if s.actOrder {
+            guard let h = hessian else { throw QuantizerError.needsCalibration("--act-order") }
+            guard (s.groupSize ?? columns) >= columns else { throw QuantizerError.invalidSetting("--act-order works on whole rows: drop --groupsize") }
+            var plain = s
+            plain.actOrder = false
+            let order = (0..<columns).sorted { (h[$0 * columns + $0], $1) > (h[$1 * columns + $1], $0) }
+            let q = try LayerQuantizer.quantize(weights: ColumnOrder.permute(weights, order), rows: rows, columns: columns,
+                                                settings: plain, hessian: ColumnOrder.permuteSymmetric(h, order))
+            return ColumnOrder.restore(q, order)
+        }
         var w = weights
         let groupSize = min(s.groupSize ?? columns, columns)
         let inverse = try hessian.map { try InverseHessian(hessian: $0, columns: columns, percentDamp: s.percentDamp) }

@@ -39,6 +39,9 @@ public struct QuantSettings: Sendable, Codable, Equatable {
     /// Per-input-column scales c (`ColumnScale`; our addition to PB-LLM): ŵᵢⱼ = cⱼ·(μᵢ + αᵢ·sᵢⱼ),
     /// for 32 bits per column.
     public var columnScale: Bool = false
+    /// GPTQ's act-order: quantize the columns in decreasing order of the Hessian's diagonal (the
+    /// inputs with the most energy first), so later columns absorb their error. Whole rows only.
+    public var actOrder: Bool = false
 
     public init() {}
 

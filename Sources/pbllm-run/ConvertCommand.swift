@@ -20,6 +20,7 @@ enum ConvertCommand: Command {
         Option(names: ["--salient"], value: "S", help: "salient selection: magnitude | hessian | error (default magnitude)"),
         Option(names: ["--positions"], value: "P", help: "salient positions as a zstd bitmap (zstd, smaller) or block offsets read in place (offsets) (default zstd)"),
         Option(names: ["--pbllm-statistics"], value: nil, help: "xnor's μ, α over the whole row with salient weights as zeros, as PB-LLM's code computes them"),
+        Option(names: ["--act-order"], value: nil, help: "GPTQ's act-order: columns with the largest Hessian diagonal first"),
         Option(names: ["--column-scale"], value: nil, help: "a scale per input column too: ŵ = c·(μ + α·s) (stored with the layer)"),
         Option(names: ["--no-refit"], value: nil, help: "keep PB-LLM's μ, α (no Hessian least-squares refit of the row scales)"),
         Option(names: ["--salient-unit"], value: "U", help: "salient single weights, or whole input columns: weight | column (default weight)"),
@@ -66,6 +67,7 @@ enum ConvertCommand: Command {
         s.gptq = !args.flag("--no-gptq")
         s.refitScales = !args.flag("--no-refit")
         s.columnScale = args.flag("--column-scale")
+        s.actOrder = args.flag("--act-order")
         s.pbllmStatistics = args.flag("--pbllm-statistics")
         s.blockSize = try args.int("--blocksize", default: s.blockSize, in: 1...65536)
         s.percentDamp = try args.float("--percdamp", default: s.percentDamp)

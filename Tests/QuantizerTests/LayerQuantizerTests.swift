@@ -227,6 +227,35 @@ final class LayerQuantizerTests: XCTestCase {
         }
     }
 
+    /// Act-order only changes the order GPTQ visits the columns: when the Hessian's diagonal is
+    /// already decreasing the result is the same as without it; otherwise the per-weight arrays
+    /// come back in the original column order (the packed codes decode to the values).
+    func testActOrderVisitsColumnsByHessianDiagonalAndRestoresTheOrder() throws {
+        let rows = 7, k = 75, tokens = 90
+        let w = matrix(rows, k), x = correlatedInputs(tokens: tokens, features: k)
+        var h = hessian(x, tokens: tokens, k: k)
+        var s = QuantSettings(); s.salient = .error; s.lowFraction = 0.85
+        // Reorder the inputs so that the diagonal decreases: act-order is then the identity.
+        let order = (0..<k).sorted { h[$0 * k + $0] > h[$1 * k + $1] }
+        let sortedW = (0..<(rows * k)).map { w[$0 / k * k + order[$0 % k]] }
+        h = (0..<(k * k)).map { h[order[$0 / k] * k + order[$0 % k]] }
+        let plain = try LayerQuantizer.quantize(weights: sortedW, rows: rows, columns: k, settings: s, hessian: h)
+        s.actOrder = true
+        let ordered = try LayerQuantizer.quantize(weights: sortedW, rows: rows, columns: k, settings: s, hessian: h)
+        XCTAssertEqual(ordered.values, plain.values)
+        XCTAssertEqual(ordered.salient, plain.salient)
+
+        // Reversed inputs: a real permutation, undone on the way out.
+        let reversedW = (0..<(rows * k)).map { sortedW[$0 / k * k + (k - 1 - $0 % k)] }
+        let reversedH = (0..<(k * k)).map { h[(k - 1 - $0 / k) * k + (k - 1 - $0 % k)] }
+        let q = try LayerQuantizer.quantize(weights: reversedW, rows: rows, columns: k, settings: s, hessian: reversedH)
+        for i in 0..<rows { for j in 0..<k { XCTAssertEqual(q.values[i * k + j], ordered.values[i * k + (k - 1 - j)]) } }
+        let decoded = PBLayer(codes: try XCTUnwrap(q.packed), salient: q.salient, rows: rows, columns: k).dequantized()
+        for i in 0..<(rows * k) { XCTAssertEqual(decoded[i], q.values[i], accuracy: 1e-5) }
+        s.groupSize = 25
+        XCTAssertThrowsError(try LayerQuantizer.quantize(weights: w, rows: rows, columns: k, settings: s, hessian: h))
+    }
+
     func testHessianSaliencyNeedsCalibration() {
         var s = QuantSettings(); s.salient = .hessian
         XCTAssertThrowsError(try LayerQuantizer.quantize(weights: matrix(2, 8), rows: 2, columns: 8, settings: s))
