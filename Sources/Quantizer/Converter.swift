@@ -37,6 +37,10 @@ public enum Converter {
         guard (0...1).contains(s.lowFraction) else { throw QuantizerError.invalidSetting("--low-frac must be in 0...1") }
         guard (1...8).contains(s.highBit) else { throw QuantizerError.invalidSetting("--high-bit must be in 1...8") }
         guard s.blockSize > 0, (s.groupSize ?? 1) > 0 else { throw QuantizerError.invalidSetting("--blocksize and --groupsize must be positive") }
+        if s.actOrder {
+            guard s.gptq else { throw QuantizerError.invalidSetting("--act-order orders GPTQ's columns: it does nothing with --no-gptq") }
+            guard s.groupSize == nil else { throw QuantizerError.invalidSetting("--act-order works on whole rows: drop --groupsize") }
+        }
         if options.needsCalibration && options.calibrationFile == nil {
             throw QuantizerError.needsCalibration(s.gptq ? "GPTQ (use --no-gptq for round-to-nearest)" : "--salient \(s.salient.rawValue)")
         }

@@ -44,7 +44,7 @@ public enum LayerQuantizer {
             q.columnScale = c
             return q
         }
-        if s.actOrder {
+        if s.actOrder && s.gptq {
             guard let h = hessian else { throw QuantizerError.needsCalibration("--act-order") }
             guard (s.groupSize ?? columns) >= columns else { throw QuantizerError.invalidSetting("--act-order works on whole rows: drop --groupsize") }
             var plain = s

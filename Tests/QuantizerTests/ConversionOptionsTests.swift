@@ -124,6 +124,22 @@ final class ConversionOptionsTests: XCTestCase {
         }
     }
 
+    /// Settings that cannot work together are refused before any work, naming the flags.
+    func testActOrderWithoutGPTQOrWithGroupsIsAClearError() {
+        for (configure, flag) in [({ (o: inout ConversionOptions) in o.settings.gptq = false }, "--no-gptq"),
+                                  ({ (o: inout ConversionOptions) in o.settings.groupSize = 128 }, "--groupsize")] {
+            var o = ConversionOptions()
+            o.settings.actOrder = true
+            configure(&o)
+            XCTAssertThrowsError(try Converter.convert(input: Paths.model("smollm2-135m").path,
+                                                       output: dir.appendingPathComponent("x.pbllm").path, options: o,
+                                                       log: { _ in }, progress: { _ in })) { error in
+                XCTAssertTrue("\(error)".contains("--act-order") && "\(error)".contains(flag), "\(error)")
+            }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.pbllm").path))
+    }
+
     func testMissingCalibrationIsAClearError() {
         var o = ConversionOptions()
         o.maxLayer = 1
