@@ -37,7 +37,7 @@ public struct QuantSettings: Sendable, Codable, Equatable {
     /// xnor's μ, α over the whole row with salient weights as zeros, as PB-LLM's code has them.
     public var pbllmStatistics: Bool = false
     /// Per-input-column scales c (`ColumnScale`; our addition to PB-LLM): ŵᵢⱼ = cⱼ·(μᵢ + αᵢ·sᵢⱼ),
-    /// for 32 bits per column.
+    /// for 16 bits (one float16) per column.
     public var columnScale: Bool = false
     /// GPTQ's act-order: quantize the columns in decreasing order of the Hessian's diagonal (the
     /// inputs with the most energy first), so later columns absorb their error. Whole rows only.
